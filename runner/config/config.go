@@ -1,0 +1,212 @@
+// Package config is the one typed configuration of a run: each setting has a flag and an
+// environment variable, flags win over the environment, and everything is validated once, before
+// anything is sent. Both drivers (the runner binary and `go test ./suites/...`) read it.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything a run needs.
+type Config struct {
+	BaseURL          string
+	Token            string
+	ContactID        string
+	ForeignContactID string
+	JSONFile         string
+	JUnitFile        string
+	Timeout          time.Duration
+	Seed             int64
+	Concurrency      int
+	MaxBody          int64
+	Strict           bool
+	Redact           []string
+	List             bool
+	Verbose          bool
+	Quiet            bool
+	// SeedSet records whether the seed was chosen by the user, for the report.
+	SeedSet bool
+}
+
+// Setting documents one configurable value; the README's table is generated from the same list.
+type Setting struct {
+	Flag, Env, Help string
+}
+
+// Settings lists every flag with its environment variable.
+var Settings = []Setting{
+	{"--base-url", "CONFORMANCE_BASE_URL", "base URL of the server under test, path prefix allowed; empty starts the embedded reference server"},
+	{"--token", "CONFORMANCE_TOKEN", "bearer token; never printed"},
+	{"--contact-id", "CONFORMANCE_CONTACT_ID", "a contact the token can see (only ever read)"},
+	{"--foreign-contact-id", "CONFORMANCE_FOREIGN_CONTACT_ID", "a contact of another company (only ever read)"},
+	{"--json", "CONFORMANCE_JSON", "write the results as JSON to this file"},
+	{"--junit", "CONFORMANCE_JUNIT", "write the results as JUnit XML to this file"},
+	{"--timeout", "CONFORMANCE_TIMEOUT", "per-request timeout (Go duration, default 10s)"},
+	{"--seed", "CONFORMANCE_SEED", "seed of the generated ids (default: the current time, printed)"},
+	{"--concurrency", "CONFORMANCE_CONCURRENCY", "cases in flight at once (default 8)"},
+	{"--max-body", "CONFORMANCE_MAX_BODY", "cap on a response body in bytes, after decompression (default 4194304)"},
+	{"--strict", "CONFORMANCE_STRICT", "SHOULD-level findings fail the run"},
+	{"--redact", "CONFORMANCE_REDACT", "a further value never to print (repeatable; comma-separated in the environment)"},
+}
+
+// ErrHelp is returned when the user asked for help; the usage has been printed.
+var ErrHelp = flag.ErrHelp
+
+// Parse reads the flags, falling back to the environment for what they leave unset.
+func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&c.BaseURL, "base-url", "", "")
+	fs.StringVar(&c.Token, "token", "", "")
+	fs.StringVar(&c.ContactID, "contact-id", "", "")
+	fs.StringVar(&c.ForeignContactID, "foreign-contact-id", "", "")
+	fs.StringVar(&c.JSONFile, "json", "", "")
+	fs.StringVar(&c.JUnitFile, "junit", "", "")
+	timeout := fs.String("timeout", "", "")
+	seed := fs.String("seed", "", "")
+	concurrency := fs.String("concurrency", "", "")
+	maxBody := fs.String("max-body", "", "")
+	fs.BoolVar(&c.Strict, "strict", false, "")
+	fs.Func("redact", "", func(v string) error { c.Redact = append(c.Redact, v); return nil })
+	fs.BoolVar(&c.List, "list", false, "")
+	fs.BoolVar(&c.Verbose, "v", false, "")
+	fs.BoolVar(&c.Quiet, "quiet", false, "")
+	fs.Usage = func() { PrintUsage(usage) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, ErrHelp
+		}
+		return nil, errors.New(firstLine(err.Error()))
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (flags start with --; see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	env := func(name string, dst *string) {
+		if !set[name] {
+			*dst = getenv("CONFORMANCE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+		}
+	}
+	env("base-url", &c.BaseURL)
+	env("token", &c.Token)
+	env("contact-id", &c.ContactID)
+	env("foreign-contact-id", &c.ForeignContactID)
+	env("json", &c.JSONFile)
+	env("junit", &c.JUnitFile)
+	env("timeout", timeout)
+	env("seed", seed)
+	env("concurrency", concurrency)
+	env("max-body", maxBody)
+	if !set["strict"] {
+		if v := getenv("CONFORMANCE_STRICT"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("CONFORMANCE_STRICT=%q is not a boolean", v)
+			}
+			c.Strict = b
+		}
+	}
+	if !set["redact"] {
+		for _, v := range strings.Split(getenv("CONFORMANCE_REDACT"), ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				c.Redact = append(c.Redact, v)
+			}
+		}
+	}
+	var err error
+	if c.Timeout, err = duration("timeout", *timeout, 10*time.Second); err != nil {
+		return nil, err
+	}
+	if *seed == "" {
+		c.Seed = time.Now().UnixNano()
+	} else if c.Seed, err = strconv.ParseInt(*seed, 10, 64); err != nil {
+		return nil, fmt.Errorf("--seed %q is not an integer", *seed)
+	} else {
+		c.SeedSet = true
+	}
+	if c.Concurrency, err = positive("concurrency", *concurrency, 8); err != nil {
+		return nil, err
+	}
+	mb, err := positive("max-body", *maxBody, 4<<20)
+	if err != nil {
+		return nil, err
+	}
+	c.MaxBody = int64(mb)
+	c.BaseURL = strings.TrimSpace(c.BaseURL)
+	if c.BaseURL != "" && c.Token == "" {
+		return nil, errors.New("--base-url needs a token: set --token or CONFORMANCE_TOKEN")
+	}
+	return c, nil
+}
+
+func duration(name, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--%s %q is not a positive duration such as 10s or 500ms", name, v)
+	}
+	return d, nil
+}
+
+func positive(name, v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("--%s %q is not a positive integer", name, v)
+	}
+	return n, nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// PrintUsage writes the flag table.
+func PrintUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: runner [flags]          run the conformance suite")
+	fmt.Fprintln(w, "       runner serve [flags]    start the reference server (see runner serve --help)")
+	fmt.Fprintln(w, "\nflags (each also read from its environment variable; flags win):")
+	for _, s := range Settings {
+		fmt.Fprintf(w, "  %-22s %-32s %s\n", s.Flag, s.Env, s.Help)
+	}
+	fmt.Fprintln(w, "  --list                 print the requirement catalogue and the cases, send nothing")
+	fmt.Fprintln(w, "  -v                     print every case's request and response")
+	fmt.Fprintln(w, "  --quiet                print only failures and the summary")
+	fmt.Fprintln(w, "\nexit codes: 0 every requirement met; 1 at least one conformance failure; 2 the run could not be made")
+}
+
+// Redacted is the configuration as a report may show it.
+func (c *Config) Redacted() map[string]string {
+	token := "(none)"
+	if c.Token != "" {
+		token = "[REDACTED]"
+	}
+	return map[string]string{
+		"base_url":           c.BaseURL,
+		"token":              token,
+		"contact_id":         c.ContactID,
+		"foreign_contact_id": c.ForeignContactID,
+		"timeout":            c.Timeout.String(),
+		"seed":               strconv.FormatInt(c.Seed, 10),
+		"concurrency":        strconv.Itoa(c.Concurrency),
+		"strict":             strconv.FormatBool(c.Strict),
+		"redacted_values":    strconv.Itoa(len(c.Redact)),
+	}
+}
+
+// FromEnv reads the configuration from the environment alone, as `go test` does.
+func FromEnv() (*Config, error) { return Parse(nil, os.Getenv, io.Discard) }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/contacts-conformance/suite/spec/refserver"
+)
+
+// serve runs the reference server on its own until interrupted, for people developing a client.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	token := fs.String("token", "", "bearer token to accept (default: the fixtures' token, see README)")
+	prefix := fs.String("prefix", "", `path prefix the API lives under, e.g. "/v1"`)
+	latency := fs.Duration("latency", 0, "delay added before every answer")
+	fault := fs.String("fault", "", "inject one named fault (see --list-faults)")
+	listFaults := fs.Bool("list-faults", false, "print the fault catalogue and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitConformant
+		}
+		fmt.Fprintf(stderr, "runner serve: %s\n", oneLine(err))
+		return exitNoRun
+	}
+	if *listFaults {
+		for _, f := range refserver.Faults() {
+			fmt.Fprintf(stdout, "%-32s %-14s %-10s %s\n", f.Name, f.Area, f.Catches, f.Description)
+		}
+		return exitConformant
+	}
+	if *prefix != "" && !strings.HasPrefix(*prefix, "/") {
+		fmt.Fprintf(stderr, "runner serve: --prefix %q must start with /\n", *prefix)
+		return exitNoRun
+	}
+	srv, err := refserver.StartOn(*addr, refserver.Options{Token: *token, Prefix: *prefix, Latency: *latency, Fault: *fault})
+	if err != nil {
+		fmt.Fprintf(stderr, "runner serve: %s\n", oneLine(err))
+		return exitNoRun
+	}
+	fmt.Fprintf(stdout, "reference server listening on %s\n", srv.URL)
+	fmt.Fprintf(stdout, "  contact id:         %s\n  foreign contact id: %s\n", srv.ContactID, srv.ForeignContactID)
+	if *token == "" {
+		fmt.Fprintln(stdout, "  token:              the fixtures' token (README, \"The reference server\")")
+	}
+	if *fault != "" {
+		fmt.Fprintf(stdout, "  injecting fault:    %s\n", *fault)
+	}
+	<-ctx.Done()
+	srv.Close()
+	return exitConformant
+}

@@ -1,0 +1,324 @@
+// Package refserver is the reference implementation of the contract in spec/openapi.yaml: an
+// in-process HTTP server on loopback, fed by the fixtures in testdata/. The runner uses it when no
+// base URL is given, the suites' own tests run against it, and its fault switches let the repo's
+// tests prove that each check catches the violation it is written for.
+package refserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options configure a reference server. The zero value serves the embedded fixtures correctly.
+type Options struct {
+	// Token is the bearer token the server accepts; empty means the fixtures' token.
+	Token string
+	// Prefix is a path prefix the API lives under ("/v1"), for exercising base URLs with a path.
+	Prefix string
+	// Latency is added before every answer, to measure the runner against a slow server.
+	Latency time.Duration
+	// Fault names one fault of Faults() to inject; empty serves the contract faithfully.
+	Fault string
+	// Fixtures replaces the embedded fixtures (for instance with a 10,000-campaign list).
+	Fixtures *Fixtures
+	// Observe, when set, sees every request the server receives, before it is answered.
+	Observe func(*http.Request)
+}
+
+// Server is a running reference server.
+type Server struct {
+	URL   string
+	Token string
+	// ContactID is a contact of the token's company; ForeignContactID one of another company.
+	ContactID        string
+	ForeignContactID string
+	httpServer       *http.Server
+	done             chan struct{}
+}
+
+// Start serves on a free loopback port until Close.
+func Start(opts Options) (*Server, error) {
+	return StartOn("127.0.0.1:0", opts)
+}
+
+// StartOn serves on the given address until Close.
+func StartOn(addr string, opts Options) (*Server, error) {
+	h, err := NewHandler(opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("reference server: %w", err)
+	}
+	s := &Server{
+		URL:              "http://" + ln.Addr().String() + strings.TrimSuffix(opts.Prefix, "/"),
+		Token:            h.token,
+		ContactID:        h.fixtures.ownContactID(),
+		ForeignContactID: h.fixtures.foreignContactID(),
+		httpServer:       &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		done:             make(chan struct{}),
+	}
+	go func() {
+		defer close(s.done)
+		_ = s.httpServer.Serve(ln)
+	}()
+	return s, nil
+}
+
+// Close stops the server and waits for it.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.httpServer.Shutdown(ctx); err != nil {
+		_ = s.httpServer.Close()
+	}
+	<-s.done
+}
+
+// Handler answers the API's requests.
+type Handler struct {
+	token    string
+	prefix   string
+	latency  time.Duration
+	fault    *Fault
+	fixtures *Fixtures
+	observe  func(*http.Request)
+}
+
+// NewHandler builds the handler alone, for embedding in another server.
+func NewHandler(opts Options) (*Handler, error) {
+	fx := opts.Fixtures
+	if fx == nil {
+		var err error
+		if fx, err = EmbeddedFixtures(); err != nil {
+			return nil, err
+		}
+	}
+	h := &Handler{token: opts.Token, prefix: strings.TrimSuffix(opts.Prefix, "/"), latency: opts.Latency, fixtures: fx, observe: opts.Observe}
+	if h.token == "" {
+		h.token = fx.Token
+	}
+	if opts.Fault != "" {
+		f := FaultByName(opts.Fault)
+		if f == nil {
+			return nil, fmt.Errorf("reference server: unknown fault %q (see --list-faults)", opts.Fault)
+		}
+		h.fault = f
+	}
+	return h, nil
+}
+
+// reply is an answer before it is written, so that a fault can rewrite any part of it.
+type reply struct {
+	status int
+	header http.Header
+	// body is marshalled as JSON unless raw is set.
+	body any
+	raw  []byte
+}
+
+func envelope(data any, message string) map[string]any {
+	return map[string]any{"status": "ok", "message": message, "data": data}
+}
+
+func errorReply(status int, message string) *reply {
+	return &reply{status: status, header: http.Header{}, body: map[string]any{"status": "error", "message": message, "data": nil}}
+}
+
+type route struct {
+	template string
+	serve    func(h *Handler, r *http.Request, param string) *reply
+}
+
+// routes lists every documented path; the order matters only for readability.
+var routes = []route{
+	{"/contact/{id}", (*Handler).getContact},
+	{"/phone_number", (*Handler).listPhoneNumbers},
+	{"/campaign/list", (*Handler).listCampaigns},
+	{"/webhook/flow/company/outbound", (*Handler).listWebhookFlows},
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.observe != nil {
+		h.observe(r)
+	}
+	if h.latency > 0 {
+		select {
+		case <-time.After(h.latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	rep := h.answer(r)
+	if h.fault != nil && h.fault.rewrite != nil {
+		h.fault.rewrite(h, r, rep)
+	}
+	h.write(w, r, rep)
+}
+
+func (h *Handler) answer(r *http.Request) *reply {
+	path := r.URL.EscapedPath()
+	if h.prefix != "" {
+		if !strings.HasPrefix(path, h.prefix+"/") {
+			return errorReply(http.StatusNotFound, "no such path")
+		}
+		path = strings.TrimPrefix(path, h.prefix)
+	}
+	rt, param, ok := match(path)
+	if !ok {
+		return errorReply(http.StatusNotFound, "no such path")
+	}
+	// Credentials are checked before the method and the id, so that an unauthenticated caller
+	// learns nothing about which paths, methods or ids exist.
+	if !h.authorized(r) {
+		rep := errorReply(http.StatusUnauthorized, "missing or invalid bearer token")
+		rep.header.Set("WWW-Authenticate", `Bearer realm="contacts", error="invalid_token"`)
+		return rep
+	}
+	if r.Method != http.MethodGet {
+		rep := errorReply(http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", r.Method, rt.template))
+		rep.header.Set("Allow", http.MethodGet)
+		return rep
+	}
+	return rt.serve(h, r, param)
+}
+
+// match finds the route of an escaped path; the parameter is returned unescaped.
+func match(path string) (route, string, bool) {
+	for _, rt := range routes {
+		prefix, hasParam := strings.CutSuffix(rt.template, "{id}")
+		if !hasParam {
+			if path == rt.template {
+				return rt, "", true
+			}
+			continue
+		}
+		rest, ok := strings.CutPrefix(path, prefix)
+		if !ok || rest == "" || strings.Contains(rest, "/") {
+			continue
+		}
+		param, err := url.PathUnescape(rest)
+		if err != nil {
+			return rt, rest, true
+		}
+		return rt, param, true
+	}
+	return route{}, "", false
+}
+
+func (h *Handler) authorized(r *http.Request) bool {
+	correct := h.checkToken(r.Header.Values("Authorization"))
+	if h.fault != nil && h.fault.authorize != nil {
+		return h.fault.authorize(r, correct)
+	}
+	return correct
+}
+
+// checkToken accepts exactly one Authorization header holding the bearer scheme (any case, RFC
+// 7235 section 2.1) and the token.
+func (h *Handler) checkToken(values []string) bool {
+	if len(values) != 1 {
+		return false
+	}
+	scheme, token, ok := strings.Cut(values[0], " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && token == h.token
+}
+
+func (h *Handler) getContact(r *http.Request, id string) *reply {
+	if !isUUID(id) {
+		return errorReply(http.StatusBadRequest, "invalid contact id: not a UUID")
+	}
+	c := h.fixtures.contact(id)
+	if c == nil || c["company_id"] != h.fixtures.CompanyID {
+		// Another company's contact is answered exactly like an unknown one: no existence leak.
+		return errorReply(http.StatusNotFound, "contact not found")
+	}
+	return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(c, "contact found")}
+}
+
+func (h *Handler) listPhoneNumbers(r *http.Request, _ string) *reply {
+	return h.list(h.fixtures.PhoneNumbers, "phone numbers", 0)
+}
+
+func (h *Handler) listWebhookFlows(r *http.Request, _ string) *reply {
+	return h.list(h.fixtures.WebhookFlows, "webhook flows", 0)
+}
+
+// defaultCampaignPage is the page size when no limit is given: the documentation is silent, and a
+// page smaller than the fixtures makes the default visible.
+const defaultCampaignPage = 20
+
+func (h *Handler) listCampaigns(r *http.Request, _ string) *reply {
+	limit := defaultCampaignPage
+	if values, present := r.URL.Query()["limit"]; present {
+		n, err := strconv.Atoi(values[len(values)-1])
+		if err != nil || n < 1 || len(values) != 1 {
+			return errorReply(http.StatusBadRequest, "limit must be a positive integer")
+		}
+		limit = n
+	}
+	return h.list(h.fixtures.Campaigns, "campaigns", limit)
+}
+
+func (h *Handler) list(items []map[string]any, message string, limit int) *reply {
+	data := make([]map[string]any, 0, len(items))
+	for _, it := range items {
+		if it["company_id"] == h.fixtures.CompanyID {
+			data = append(data, it)
+		}
+		if limit > 0 && len(data) == limit {
+			break
+		}
+	}
+	return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(data, message)}
+}
+
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, rep *reply) {
+	body := rep.raw
+	if body == nil {
+		var err error
+		if body, err = json.Marshal(rep.body); err != nil {
+			http.Error(w, "reference server: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	for k, vs := range rep.header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rep.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,154 @@
+// Package spec owns the contract: the embedded OpenAPI document, loading and validating it once,
+// the list of operations the suites derive their cases from, and validating a response against an
+// operation with kin-openapi.
+package spec
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+//go:embed openapi.yaml
+var embedded []byte
+
+// Embedded returns the bytes of the OpenAPI document compiled into the binary.
+func Embedded() []byte { return embedded }
+
+// Contract is a loaded, validated OpenAPI document with what the suites need precomputed, so that
+// nothing is parsed or compiled again while cases run.
+type Contract struct {
+	Doc *openapi3.T
+	// Hash is the SHA-256 of the document's bytes; reports carry it so a published verdict names
+	// exactly the contract it was measured against.
+	Hash       string
+	Operations []*Operation
+	byID       map[string]*Operation
+	schemaOpts []openapi3.SchemaValidationOption
+}
+
+// Operation is one documented method on one path.
+type Operation struct {
+	ID     string
+	Method string
+	Path   string // the template, e.g. /contact/{id}
+	// IDParam is the name of the path parameter holding a resource id, empty for collections.
+	IDParam string
+	// QueryParams are the documented query parameters, by name.
+	QueryParams map[string]*openapi3.Parameter
+	Secured     bool
+	// Statuses are the documented response codes, ascending.
+	Statuses []int
+	Op       *openapi3.Operation
+	route    *routers.Route
+}
+
+// Documents reports whether the operation documents the status code.
+func (o *Operation) Documents(status int) bool {
+	for _, s := range o.Statuses {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// Load loads and validates the embedded document.
+func Load() (*Contract, error) { return LoadData(embedded) }
+
+// LoadData loads and validates an OpenAPI document, so that a run against a broken contract stops
+// before it sends anything.
+func LoadData(data []byte) (*Contract, error) {
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("spec: cannot parse the OpenAPI document: %w", err)
+	}
+	if err := doc.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		return nil, fmt.Errorf("spec: the OpenAPI document is not valid: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	c := &Contract{
+		Doc:  doc,
+		Hash: hex.EncodeToString(sum[:]),
+		byID: map[string]*Operation{},
+		schemaOpts: []openapi3.SchemaValidationOption{
+			openapi3.MultiErrors(),
+			openapi3.VisitAsResponse(),
+			openapi3.EnableFormatValidation(),
+			// Document-scoped rather than kin-openapi's global registry, so that embedding the
+			// suite in another program changes nothing there. Any UUID layout is accepted (v1-v8,
+			// nil, max): servers minting UUIDv7 ids are conformant.
+			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidPattern)),
+		},
+	}
+	for _, path := range doc.Paths.InMatchingOrder() {
+		item := doc.Paths.Value(path)
+		for method, op := range item.Operations() {
+			if op.OperationID == "" {
+				return nil, fmt.Errorf("spec: %s %s has no operationId; every case is named after one", method, path)
+			}
+			o := &Operation{ID: op.OperationID, Method: method, Path: path, Op: op, QueryParams: map[string]*openapi3.Parameter{}}
+			for _, p := range append(item.Parameters, op.Parameters...) {
+				switch p.Value.In {
+				case openapi3.ParameterInPath:
+					o.IDParam = p.Value.Name
+				case openapi3.ParameterInQuery:
+					o.QueryParams[p.Value.Name] = p.Value
+				}
+			}
+			security := doc.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			o.Secured = len(security) > 0
+			for code := range op.Responses.Map() {
+				n, err := strconv.Atoi(code)
+				if err != nil {
+					return nil, fmt.Errorf("spec: %s documents response %q; the suite needs explicit status codes", o.ID, code)
+				}
+				o.Statuses = append(o.Statuses, n)
+			}
+			sort.Ints(o.Statuses)
+			// The route is built by hand rather than found by a router: the suite always knows
+			// which operation it called, and routers match the document's servers, which never
+			// name the host under test.
+			o.route = &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
+			if c.byID[o.ID] != nil {
+				return nil, fmt.Errorf("spec: operationId %q is used twice", o.ID)
+			}
+			c.byID[o.ID] = o
+			c.Operations = append(c.Operations, o)
+		}
+	}
+	sort.Slice(c.Operations, func(i, j int) bool { return c.Operations[i].ID < c.Operations[j].ID })
+	return c, nil
+}
+
+// Operation returns the operation with the given operationId, or nil.
+func (c *Contract) Operation(id string) *Operation { return c.byID[id] }
+
+const uuidPattern = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+
+// PathMethods returns the methods documented on a path template, upper case and sorted.
+func (c *Contract) PathMethods(path string) []string {
+	item := c.Doc.Paths.Value(path)
+	if item == nil {
+		return nil
+	}
+	var methods []string
+	for m := range item.Operations() {
+		methods = append(methods, strings.ToUpper(m))
+	}
+	sort.Strings(methods)
+	return methods
+}

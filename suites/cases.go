@@ -1,0 +1,343 @@
+package suites
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/contacts-conformance/suite/spec"
+)
+
+// Config is what the cases need to know about the server under test. Nothing in it is secret.
+type Config struct {
+	// ContactID is a contact the token can see; ForeignContactID one of another company.
+	ContactID        string
+	ForeignContactID string
+	// HaveToken is false when no token was given: cases that need one are skipped.
+	HaveToken bool
+	// Seed drives every generated id, so a run can be repeated exactly.
+	Seed int64
+}
+
+// Skip reasons name the flag and the environment variable that would let the case run.
+const (
+	needToken     = "needs a token: set --token or CONFORMANCE_TOKEN"
+	needContact   = "needs a contact the token can see: set --contact-id or CONFORMANCE_CONTACT_ID"
+	needForeign   = "needs a contact of another company: set --foreign-contact-id or CONFORMANCE_FOREIGN_CONTACT_ID"
+	malformedBody = `{"conformance-suite": "this body is deliberately not valid JSON"`
+)
+
+// unsafeMethods are sent to every documented path to check the 405; they only ever target ids
+// generated to be unknown, with a body no server can parse.
+var unsafeMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// Build derives every case from the document and the configuration. The order is stable: by
+// area, then operation, then case.
+func Build(c *spec.Contract, cfg Config) []*Case {
+	ids := newIDSource(cfg.Seed)
+	var cases []*Case
+	for _, op := range c.Operations {
+		if !strings.EqualFold(op.Method, http.MethodGet) {
+			continue // the API documents reads only; other methods are the 405 cases' business
+		}
+		b := builder{op: op, cfg: cfg, ids: ids}
+		if op.Secured {
+			cases = append(cases, b.authCases()...)
+		}
+		cases = append(cases, b.okCase())
+		if op.IDParam != "" {
+			cases = append(cases, b.unknownIDCases()...)
+			cases = append(cases, b.malformedIDCases()...)
+		}
+		if p := op.QueryParams["limit"]; p != nil {
+			cases = append(cases, b.limitCases()...)
+		}
+		cases = append(cases, b.methodCases(c.PathMethods(op.Path))...)
+	}
+	return cases
+}
+
+// idSource generates the unknown ids from the seed, in a fixed order.
+type idSource struct{ rng *rand.Rand }
+
+func newIDSource(seed int64) *idSource { return &idSource{rng: rand.New(rand.NewSource(seed))} }
+
+func (s *idSource) next() string {
+	id, err := uuid.NewRandomFromReader(s.rng)
+	if err != nil {
+		panic(err) // math/rand's Read never fails
+	}
+	return id.String()
+}
+
+type builder struct {
+	op  *spec.Operation
+	cfg Config
+	ids *idSource
+}
+
+// path fills the operation's id parameter with a raw value, escaped as one path segment.
+func (b builder) path(id string) string {
+	if b.op.IDParam == "" {
+		return b.op.Path
+	}
+	return strings.Replace(b.op.Path, "{"+b.op.IDParam+"}", url.PathEscape(id), 1)
+}
+
+func (b builder) newCase(area, name, title string, req Request, checks ...Check) *Case {
+	if req.Method == "" {
+		req.Method = http.MethodGet
+	}
+	return &Case{
+		ID:        area + "/" + name + "/" + b.op.ID,
+		Area:      area,
+		Title:     title,
+		Operation: b.op,
+		Request:   req,
+		Checks:    append(common(), checks...),
+	}
+}
+
+// readablePath returns a path for cases that must be answered whatever the id: the configured
+// contact when there is one (GET only), an unknown id otherwise.
+func (b builder) readablePath() string {
+	if b.op.IDParam == "" {
+		return b.op.Path
+	}
+	if b.cfg.ContactID != "" {
+		return b.path(b.cfg.ContactID)
+	}
+	return b.path(b.ids.next())
+}
+
+// authRejections are the credentials a server must refuse. None reveals the token: the ones
+// derived from it are spelled with the shell variable in every output.
+var authRejections = []struct {
+	name, title string
+	auth        Auth
+	needsToken  bool
+}{
+	{"missing-header", "no Authorization header", Auth{Omit: true}, false},
+	{"empty-header", "an empty Authorization header", Auth{Template: ""}, false},
+	{"empty-bearer", `the Bearer scheme with no token ("Bearer ")`, Auth{Template: "Bearer "}, false},
+	{"scheme-only", `the scheme alone ("Bearer")`, Auth{Template: "Bearer"}, false},
+	{"token-without-scheme", "the token without a scheme", Auth{Template: "{token}"}, true},
+	{"basic-scheme", "the right token under the Basic scheme", Auth{Template: "Basic {token}"}, true},
+	{"token-scheme", "the right token under the Token scheme", Auth{Template: "Token {token}"}, true},
+	{"no-space", `the scheme glued to the token ("Bearer<token>")`, Auth{Template: "Bearer{token}"}, true},
+	{"extra-field", "the token followed by a second field", Auth{Template: "Bearer {token} {token}"}, true},
+	{"wrong-token-uuid", "a wrong token shaped like a UUID", Auth{Template: "Bearer 00000000-0000-4000-8000-000000000000"}, false},
+	{"wrong-token-jwt", "a wrong token shaped like an unsigned JWT", Auth{Template: "Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJjb25mb3JtYW5jZSJ9."}, false},
+	{"wrong-token-long", "a wrong token of 512 characters", Auth{Template: "Bearer " + strings.Repeat("x", 512)}, false},
+	{"token-plus-char", "the right token with one character appended", Auth{Template: "Bearer {token}x"}, true},
+	{"token-minus-char", "the right token with its last character removed", Auth{Template: "Bearer {token-1}"}, true},
+}
+
+func (b builder) authCases() []*Case {
+	var cases []*Case
+	for _, r := range authRejections {
+		c := b.newCase("auth", r.name, r.title+" is rejected with 401",
+			Request{Path: b.readablePath(), Auth: r.auth},
+			expectStatus(ReqAuthRejected, http.StatusUnauthorized), expectErrorEnvelope(), expectChallenge)
+		if r.needsToken && !b.cfg.HaveToken {
+			c.Skip = needToken
+		}
+		cases = append(cases, c)
+	}
+	if b.op.IDParam != "" {
+		// Credentials come first: a server that validates or looks up the id before the token
+		// tells an anonymous caller which ids are well-formed or exist.
+		for _, target := range []struct{ name, title, id string }{
+			{"missing-header-unknown-id", "no Authorization header on an unknown id", b.ids.next()},
+			{"missing-header-malformed-id", "no Authorization header on a malformed id", "not-a-uuid"},
+		} {
+			cases = append(cases, b.newCase("auth", target.name, target.title+" is rejected with 401",
+				Request{Path: b.path(target.id), Auth: Auth{Omit: true}},
+				expectStatus(ReqAuthRejected, http.StatusUnauthorized), expectErrorEnvelope(), expectChallenge))
+		}
+	}
+	lower := b.newCase("auth", "lowercase-scheme", `the scheme in lower case ("bearer <token>") is accepted`,
+		Request{Path: b.readablePath(), Auth: Auth{Template: "bearer {token}"}},
+		b.acceptedChecks(ReqAuthSchemeCase)...)
+	lower.Skip = b.needsReadable()
+	return append(cases, lower)
+}
+
+// acceptedChecks require that valid credentials got through: whatever the id, the answer is not
+// 401 (for a configured contact, it is the contact).
+func (b builder) acceptedChecks(req *Requirement) []Check {
+	return []Check{{Req: req, Verify: func(ex *Exchange) *Finding {
+		if ex.Status == http.StatusOK {
+			return nil
+		}
+		return &Finding{Expected: "200 OK: the credentials are valid", Actual: describeStatus(ex)}
+	}}}
+}
+
+func (b builder) needsReadable() string {
+	if !b.cfg.HaveToken {
+		return needToken
+	}
+	if b.op.IDParam != "" && b.cfg.ContactID == "" {
+		return needContact
+	}
+	return ""
+}
+
+func (b builder) okCase() *Case {
+	checks := []Check{expectOKEnvelope}
+	if b.op.IDParam != "" {
+		checks = append(checks, expectSameRecord(b.cfg.ContactID))
+	}
+	c := b.newCase("ok", "known", "a valid request is answered 200 with the record(s) of the token's company",
+		Request{Path: b.readablePath(), Auth: Bearer}, checks...)
+	if b.op.IDParam == "" {
+		c.Title = "the list is answered 200, every item valid against the schema"
+		c.ID = "ok/list/" + b.op.ID
+	}
+	c.Skip = b.needsReadable()
+	return c
+}
+
+func (b builder) notFound(name, title, id string, req *Requirement) *Case {
+	c := b.newCase("unknown-id", name, title+" is answered 404",
+		Request{Path: b.path(id), Auth: Bearer},
+		expectStatus(req, http.StatusNotFound), expectErrorEnvelope())
+	if !b.cfg.HaveToken {
+		c.Skip = needToken
+	}
+	return c
+}
+
+func (b builder) unknownIDCases() []*Case {
+	var cases []*Case
+	for i := 1; i <= 3; i++ {
+		id := b.ids.next()
+		cases = append(cases, b.notFound(fmt.Sprintf("random-%d", i), fmt.Sprintf("a random UUID (%s)", id), id, ReqUnknownID))
+	}
+	upper := strings.ToUpper(b.ids.next())
+	cases = append(cases, b.notFound("random-upper-case", fmt.Sprintf("a random UUID in upper case (%s)", upper), upper, ReqUnknownID))
+	cases = append(cases, b.notFound("nil-uuid", "the nil UUID", uuid.Nil.String(), ReqUnknownID))
+	foreign := b.notFound("foreign", "a contact of another company", b.cfg.ForeignContactID, ReqForeignID)
+	if b.cfg.ForeignContactID == "" {
+		foreign.Request.Path = b.op.Path
+		foreign.Skip = needForeign
+	}
+	return append(cases, foreign)
+}
+
+// malformedIDs are ids no UUID parser accepts. Each goes out as one escaped path segment.
+func (b builder) malformedIDs() []struct{ name, title, id string } {
+	random := b.ids.next()
+	ids := []struct{ name, title, id string }{
+		{"not-a-uuid", "a word", "not-a-uuid"},
+		{"integer", "an integer", "12345"},
+		{"uuid-without-hyphens", "a UUID without its hyphens", strings.ReplaceAll(random, "-", "")},
+		{"uuid-in-braces", "a UUID in braces", "{" + random + "}"},
+		{"uuid-too-short", "a UUID missing its last digit", random[:35]},
+		{"uuid-bad-hex", "a UUID with a non-hex digit", "g" + random[1:]},
+		{"far-too-long", "a 300-character id", strings.Repeat(strings.ReplaceAll(random, "-", ""), 10)[:300]},
+		{"path-traversal", "a path-traversal string", "../../../etc/passwd"},
+		{"sql-injection", "an SQL-injection string", "1' OR '1'='1"},
+		{"template-injection", "a template-injection string", "{{7*7}}"},
+		{"non-ascii", "a non-ASCII id", "контакт-😀"},
+		{"whitespace", "a UUID with surrounding spaces", " " + random + " "},
+	}
+	if b.cfg.ContactID != "" {
+		ids = append(ids, struct{ name, title, id string }{"known-id-sql-suffix", "the known contact's id with an SQL-injection suffix", b.cfg.ContactID + "' OR '1'='1"})
+	}
+	return ids
+}
+
+func (b builder) malformedIDCases() []*Case {
+	var cases []*Case
+	for _, m := range b.malformedIDs() {
+		c := b.newCase("malformed-id", m.name, m.title+" is rejected with 400 (404 tolerated), never 2xx or 5xx",
+			Request{Path: b.path(m.id), Auth: Bearer},
+			expectStatus(ReqMalformedIDSafe, http.StatusBadRequest, http.StatusNotFound),
+			expectStatus(ReqMalformedID400, http.StatusBadRequest), expectErrorEnvelope())
+		if !b.cfg.HaveToken {
+			c.Skip = needToken
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+func (b builder) limitCases() []*Case {
+	var cases []*Case
+	for _, n := range []int{1, 2, 5} {
+		c := b.newCase("list", fmt.Sprintf("limit-%d", n), fmt.Sprintf("limit=%d gives at most %d items", n, n),
+			Request{Path: b.op.Path, Query: url.Values{"limit": {fmt.Sprint(n)}}, Auth: Bearer},
+			expectOKEnvelope, expectAtMost(n))
+		cases = append(cases, c)
+	}
+	big := b.newCase("list", "limit-above-collection", "limit=100000, more than any fixture holds, is answered 200",
+		Request{Path: b.op.Path, Query: url.Values{"limit": {"100000"}}, Auth: Bearer}, expectOKEnvelope)
+	cases = append(cases, big)
+	for _, bad := range []struct{ name, value string }{
+		{"zero", "0"}, {"negative", "-1"}, {"word", "abc"}, {"fraction", "1.5"}, {"empty", ""},
+	} {
+		c := b.newCase("list", "limit-invalid-"+bad.name, fmt.Sprintf("limit=%q is answered 400", bad.value),
+			Request{Path: b.op.Path, Query: url.Values{"limit": {bad.value}}, Auth: Bearer},
+			expectStatus(ReqLimitInvalid, http.StatusBadRequest), expectErrorEnvelope())
+		cases = append(cases, c)
+	}
+	for _, c := range cases {
+		if !b.cfg.HaveToken {
+			c.Skip = needToken
+		}
+	}
+	return cases
+}
+
+// methodCases send the methods a path does not document. On a path with an id they target a
+// generated unknown id; on a collection path DELETE is never sent, since a server that wrongly
+// implemented it could empty a collection of real data, and the other methods carry a body no
+// server can parse, so that nothing can be created.
+func (b builder) methodCases(documented []string) []*Case {
+	var cases []*Case
+	for _, m := range unsafeMethods {
+		if contains(documented, m) || (b.op.IDParam == "" && m == http.MethodDelete) {
+			continue
+		}
+		path := b.op.Path
+		if b.op.IDParam != "" {
+			path = b.path(b.ids.next())
+		}
+		c := b.newCase("methods", strings.ToLower(m), m+" on the path is answered 405 with an Allow header",
+			Request{Method: m, Path: path, Auth: Bearer, Body: malformedBody, Unsafe: true},
+			expectStatus(ReqMethod, http.StatusMethodNotAllowed), expectAllow, expectErrorEnvelope())
+		if !b.cfg.HaveToken {
+			c.Skip = needToken
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	s := string(b)
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}

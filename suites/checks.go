@@ -1,0 +1,289 @@
+package suites
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// The checks below are the only place verdicts are decided. Each returns a Finding that says what
+// was expected and what came back, in the contract's words.
+
+func describeStatus(ex *Exchange) string {
+	s := fmt.Sprintf("%d %s", ex.Status, http.StatusText(ex.Status))
+	if ex.Status/100 == 2 && bodyStatus(ex) == "error" {
+		s += ` with "status": "error" in the body (the error-in-200 pattern: an error answered with HTTP 200, which the contract forbids)`
+	} else if ct := ex.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+		s += fmt.Sprintf(" with Content-Type %q (%s)", ct, preview(ex.Body))
+	}
+	return s
+}
+
+func preview(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	if s == "" {
+		return "empty body"
+	}
+	return "body " + fmt.Sprintf("%q", s)
+}
+
+func bodyStatus(ex *Exchange) string {
+	v, err := ex.JSON()
+	if err != nil {
+		return ""
+	}
+	obj, _ := v.(map[string]any)
+	s, _ := obj["status"].(string)
+	return s
+}
+
+func statusList(codes []int) string {
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%d %s", c, http.StatusText(c))
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+}
+
+// expectStatus requires one of the codes.
+func expectStatus(req *Requirement, codes ...int) Check {
+	return Check{Req: req, Verify: func(ex *Exchange) *Finding {
+		for _, c := range codes {
+			if ex.Status == c {
+				return nil
+			}
+		}
+		return &Finding{Expected: statusList(codes), Actual: describeStatus(ex)}
+	}}
+}
+
+// expectErrorEnvelope requires the error envelope, whatever the status code (the status is
+// another requirement's business).
+func expectErrorEnvelope() Check {
+	return Check{Req: ReqErrorEnvelope, Verify: func(ex *Exchange) *Finding {
+		const want = `{"status": "error", "message": "<non-empty>", "data": null}`
+		v, err := ex.JSON()
+		if err != nil {
+			return &Finding{Expected: want, Actual: err.Error()}
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return &Finding{Expected: want, Actual: fmt.Sprintf("a JSON %s, not an object", jsonKind(v))}
+		}
+		var problems []string
+		if s, _ := obj["status"].(string); s != "error" {
+			problems = append(problems, fmt.Sprintf(`"status" is %s, not "error"`, jsonValue(obj, "status")))
+		}
+		if m, _ := obj["message"].(string); strings.TrimSpace(m) == "" {
+			problems = append(problems, fmt.Sprintf(`"message" is %s, not a non-empty string`, jsonValue(obj, "message")))
+		}
+		if d, present := obj["data"]; !present || d != nil {
+			problems = append(problems, fmt.Sprintf(`"data" is %s, not null`, jsonValue(obj, "data")))
+		}
+		if len(problems) == 0 {
+			return nil
+		}
+		return &Finding{Expected: want, Actual: strings.Join(problems, "; ")}
+	}}
+}
+
+func jsonValue(obj map[string]any, key string) string {
+	v, present := obj[key]
+	if !present {
+		return "missing"
+	}
+	return compactJSON(v)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case map[string]any:
+		return "object"
+	default:
+		return "number"
+	}
+}
+
+// expectNoErrorIn200 names the most likely real-world deviation on its own, whatever the case.
+var expectNoErrorIn200 = Check{Req: ReqNoErrorIn200, Verify: func(ex *Exchange) *Finding {
+	if ex.Status/100 != 2 || bodyStatus(ex) != "error" {
+		return nil
+	}
+	return &Finding{
+		Expected: `an error answered with a 4xx or 5xx status code and "status": "error"`,
+		Actual:   fmt.Sprintf(`%d with "status": "error" in the body: the error-in-200 pattern, which the contract forbids`, ex.Status),
+	}
+}}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+var expectJSONContentType = Check{Req: ReqContentType, Verify: func(ex *Exchange) *Finding {
+	ct := ex.Header.Get("Content-Type")
+	if isJSON(ct) {
+		return nil
+	}
+	actual := fmt.Sprintf("Content-Type %q", ct)
+	if ct == "" {
+		actual = "no Content-Type header"
+	}
+	return &Finding{Expected: "Content-Type: application/json (a charset parameter is allowed)", Actual: actual + " (" + preview(ex.Body) + ")"}
+}}
+
+var expectSpec = Check{Req: ReqSpec, Verify: func(ex *Exchange) *Finding {
+	if len(ex.Violations) == 0 {
+		return nil
+	}
+	details := make([]string, len(ex.Violations))
+	for i, v := range ex.Violations {
+		details[i] = v.String()
+	}
+	noun := "violation"
+	if len(details) > 1 {
+		noun += "s"
+	}
+	return &Finding{
+		Expected: fmt.Sprintf("a %d response of %s as the document describes it", ex.Status, ex.Case.Operation.ID),
+		Actual:   fmt.Sprintf("%d %s of the document", len(details), noun),
+		Details:  details,
+	}
+}}
+
+var expectChallenge = Check{Req: ReqAuthChallenge, Verify: func(ex *Exchange) *Finding {
+	if ex.Status != http.StatusUnauthorized {
+		return nil // the status itself is AUTH-001's finding
+	}
+	for _, v := range ex.Header.Values("WWW-Authenticate") {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(v), " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			return nil
+		}
+	}
+	actual := "no WWW-Authenticate header"
+	if vs := ex.Header.Values("WWW-Authenticate"); len(vs) > 0 {
+		actual = fmt.Sprintf("WWW-Authenticate: %q", strings.Join(vs, ", "))
+	}
+	return &Finding{Expected: `WWW-Authenticate: Bearer realm="..."`, Actual: actual}
+}}
+
+var expectAllow = Check{Req: ReqMethod, Verify: func(ex *Exchange) *Finding {
+	if ex.Status != http.StatusMethodNotAllowed {
+		return nil // the status is checked on its own
+	}
+	allowed := ex.Header.Values("Allow")
+	for _, v := range allowed {
+		for _, m := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(m), http.MethodGet) {
+				return nil
+			}
+		}
+	}
+	actual := "no Allow header"
+	if len(allowed) > 0 {
+		actual = fmt.Sprintf("Allow: %q, which does not list GET", strings.Join(allowed, ", "))
+	}
+	return &Finding{Expected: "an Allow header listing GET", Actual: actual}
+}}
+
+// expectOKEnvelope requires the success envelope; the schema of data is SPEC-001's business.
+var expectOKEnvelope = Check{Req: ReqOK, Verify: func(ex *Exchange) *Finding {
+	const want = `200 OK with {"status": "ok", "message": "...", "data": ...}`
+	if ex.Status != http.StatusOK {
+		return &Finding{Expected: want, Actual: describeStatus(ex)}
+	}
+	v, err := ex.JSON()
+	if err != nil {
+		return &Finding{Expected: want, Actual: err.Error()}
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return &Finding{Expected: want, Actual: fmt.Sprintf("a JSON %s, not the envelope", jsonKind(v))}
+	}
+	if s, _ := obj["status"].(string); s != "ok" {
+		return &Finding{Expected: want, Actual: fmt.Sprintf(`"status" is %s`, jsonValue(obj, "status"))}
+	}
+	if _, present := obj["data"]; !present {
+		return &Finding{Expected: want, Actual: `no "data" key: the record is not wrapped in the envelope`}
+	}
+	return nil
+}}
+
+func data(ex *Exchange) (any, bool) {
+	v, err := ex.JSON()
+	if err != nil || ex.Status != http.StatusOK {
+		return nil, false
+	}
+	obj, _ := v.(map[string]any)
+	d, present := obj["data"]
+	return d, present
+}
+
+// expectSameRecord requires data.id to be the id asked for.
+func expectSameRecord(id string) Check {
+	return Check{Req: ReqSameRecord, Verify: func(ex *Exchange) *Finding {
+		d, ok := data(ex)
+		if !ok {
+			return nil // no record to compare: OK-001 reports why
+		}
+		obj, _ := d.(map[string]any)
+		got, _ := obj["id"].(string)
+		if sameUUID(got, id) {
+			return nil
+		}
+		return &Finding{Expected: fmt.Sprintf("data.id %q", id), Actual: fmt.Sprintf("data.id %s: a different record than the one asked for", jsonValue(obj, "id"))}
+	}}
+}
+
+func sameUUID(a, b string) bool {
+	ua, errA := uuid.Parse(a)
+	ub, errB := uuid.Parse(b)
+	if errA != nil || errB != nil {
+		return strings.EqualFold(a, b)
+	}
+	return ua == ub
+}
+
+// expectAtMost requires a list of at most n items.
+func expectAtMost(n int) Check {
+	return Check{Req: ReqLimitHonoured, Verify: func(ex *Exchange) *Finding {
+		d, ok := data(ex)
+		if !ok {
+			return nil
+		}
+		items, isList := d.([]any)
+		if !isList || len(items) <= n {
+			return nil // a data that is not a list is SPEC-001's finding
+		}
+		return &Finding{Expected: fmt.Sprintf("at most %d items (limit=%d)", n, n), Actual: fmt.Sprintf("%d items: the limit was ignored", len(items))}
+	}}
+}
+
+// common are the checks every exchange gets, whatever the case asks.
+func common() []Check {
+	return []Check{expectSpec, expectNoErrorIn200, expectJSONContentType}
+}
+
+// SortFindings orders findings by requirement id, so output does not depend on check order.
+func SortFindings(fs []*Finding) {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Requirement.ID < fs[j].Requirement.ID })
+}

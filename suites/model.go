@@ -1,0 +1,139 @@
+// Package suites says what is checked: each case is a sentence of the contract (a stable id, what
+// is sent, the requirements the answer must meet), derived from the OpenAPI document where it can
+// be. It knows nothing of flags, files, terminals or reports: the runner binary and `go test` are
+// two drivers of the same cases.
+package suites
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/contacts-conformance/suite/spec"
+)
+
+// Level is how binding a requirement is (RFC 2119).
+type Level string
+
+const (
+	// Must findings fail the run.
+	Must Level = "MUST"
+	// Should findings are warnings, and fail the run only in strict mode.
+	Should Level = "SHOULD"
+)
+
+// Requirement is one sentence of the contract with a stable id.
+type Requirement struct {
+	ID     string `json:"id"`
+	Level  Level  `json:"level"`
+	Text   string `json:"requirement"`
+	Anchor string `json:"anchor"`
+}
+
+// Case is one request and the requirements its answer must meet.
+type Case struct {
+	// ID is stable and hierarchical (area/what/operation), for selection with -run and --run.
+	ID    string
+	Area  string
+	Title string
+	// Operation is the documented operation the request exercises, and Validate the one its
+	// answer is validated against (they differ for other methods on a documented path, whose
+	// 405 answer is documented on the path's GET).
+	Operation *spec.Operation
+	Request   Request
+	Checks    []Check
+	// Skip, when set, says which missing input keeps the case from running, naming the flag.
+	Skip string
+}
+
+// Request is what a case sends. Nothing here is secret: the token is inserted by Auth at send
+// time, and shown as $CONFORMANCE_TOKEN everywhere else.
+type Request struct {
+	Method string
+	// Path is the escaped path below the base URL, e.g. /contact/6f1c...; it is sent as is.
+	Path  string
+	Query url.Values
+	Auth  Auth
+	// Body is sent with methods other than GET: a deliberately malformed JSON document, so that
+	// a server that wrongly implements the method still cannot create or change anything.
+	Body string
+	// Unsafe marks a method that could change data; such a request only ever targets an id
+	// generated to be unknown. The runner refuses any other.
+	Unsafe bool
+}
+
+// Auth describes the Authorization header. Template "{token}" stands for the token and
+// "{token-1}" for the token without its last character; Omit sends no header at all.
+type Auth struct {
+	Omit     bool
+	Template string
+}
+
+// Bearer is the correct credential.
+var Bearer = Auth{Template: "Bearer {token}"}
+
+// TokenShell is how reproduction commands spell the token: a shell variable, never its value.
+const TokenShell = "${CONFORMANCE_TOKEN}"
+
+// Header renders the header with the real token; ok is false when no header is sent.
+func (a Auth) Header(token string) (value string, ok bool) {
+	if a.Omit {
+		return "", false
+	}
+	cut := token
+	if len(cut) > 0 {
+		cut = cut[:len(cut)-1]
+	}
+	return strings.NewReplacer("{token}", token, "{token-1}", cut).Replace(a.Template), true
+}
+
+// Display renders the header for output, the token spelled as a shell expansion so a printed
+// reproduction never carries it and still sends the same bytes.
+func (a Auth) Display() (value string, ok bool) {
+	if a.Omit {
+		return "", false
+	}
+	return strings.NewReplacer("{token}", TokenShell, "{token-1}", "${CONFORMANCE_TOKEN%?}").Replace(a.Template), true
+}
+
+// UsesToken reports whether the header carries the token (or something derived from it).
+func (a Auth) UsesToken() bool { return strings.Contains(a.Template, "{token") }
+
+// Exchange is one request and its answer, as the checks see it.
+type Exchange struct {
+	Contract *spec.Contract
+	Case     *Case
+	Request  *http.Request
+	Status   int
+	Header   http.Header
+	Body     []byte
+	// Violations are the document's verdict on the answer, computed once per exchange.
+	Violations []spec.Violation
+	json       any
+	jsonErr    error
+	decoded    bool
+}
+
+// JSON returns the decoded body, decoding it once.
+func (ex *Exchange) JSON() (any, error) {
+	if !ex.decoded {
+		ex.json, ex.jsonErr = spec.DecodeJSON(ex.Body)
+		ex.decoded = true
+	}
+	return ex.json, ex.jsonErr
+}
+
+// Check verifies one requirement on an exchange; a nil finding means it is met.
+type Check struct {
+	Req    *Requirement
+	Verify func(ex *Exchange) *Finding
+}
+
+// Finding says how a requirement was not met, in words a user can act on without reading code.
+type Finding struct {
+	Requirement *Requirement `json:"-"`
+	Expected    string       `json:"expected"`
+	Actual      string       `json:"actual"`
+	// Details lists individual violations, such as each schema error with its JSON pointer.
+	Details []string `json:"details,omitempty"`
+}

@@ -1,0 +1,79 @@
+package suites
+
+import "sort"
+
+// The requirement catalogue. Ids are stable: a published report names them, so an id is never
+// renumbered or reused; a retired requirement keeps its id out of use.
+var (
+	ReqSpec = &Requirement{"SPEC-001", Must,
+		"Every response conforms to the OpenAPI document: a documented status code, the documented headers and content type, and a body valid against the response's schema.",
+		"spec/openapi.yaml (every operation and response)"}
+	ReqNoErrorIn200 = &Requirement{"ENV-001", Must,
+		`An error is never answered with HTTP 200: a body with "status": "error" comes with a 4xx or 5xx status code.`,
+		"api-notes: Common to every endpoint (errors use real HTTP status codes)"}
+	ReqErrorEnvelope = &Requirement{"ENV-002", Must,
+		`An error response carries the error envelope: "status": "error", a non-empty "message" and "data": null.`,
+		"#/components/schemas/ErrorEnvelope"}
+	ReqContentType = &Requirement{"ENV-003", Must,
+		"Every response is application/json (a charset parameter is allowed).",
+		"api-notes: Common to every endpoint (responses are application/json)"}
+	ReqAuthRejected = &Requirement{"AUTH-001", Must,
+		"A request with missing, empty, malformed or wrong credentials is answered 401, whatever the path or id.",
+		"#/components/responses/Unauthorized; RFC 6750 section 3.1"}
+	ReqAuthChallenge = &Requirement{"AUTH-002", Should,
+		"A 401 answer carries a WWW-Authenticate header with the Bearer scheme.",
+		"RFC 6750 section 3; #/components/responses/Unauthorized (header WWW-Authenticate)"}
+	ReqAuthSchemeCase = &Requirement{"AUTH-003", Must,
+		`The authentication scheme name is case-insensitive: "bearer <token>" is accepted like "Bearer <token>".`,
+		"RFC 7235 section 2.1; RFC 6750 section 2.1"}
+	ReqOK = &Requirement{"OK-001", Must,
+		`A valid, authorised request is answered 200 with the success envelope ("status": "ok") and data valid against the operation's schema.`,
+		"200 response of each operation"}
+	ReqSameRecord = &Requirement{"OK-002", Must,
+		"The contact returned is the one asked for: data.id equals the requested id (UUIDs compare case-insensitively).",
+		"getContactById 200; api-notes: data.id equals the requested id"}
+	ReqUnknownID = &Requirement{"ID-001", Must,
+		"A well-formed UUID that matches no resource is answered 404 with the error envelope.",
+		"getContactById 404"}
+	ReqForeignID = &Requirement{"ID-002", Must,
+		"A resource of another company is answered 404 exactly like an unknown id, so the API does not leak which ids exist.",
+		"getContactById 404; OWASP API Security Top 10 API1:2023 (broken object level authorization)"}
+	ReqMalformedIDSafe = &Requirement{"ID-003", Must,
+		"An id that is not a UUID is rejected as a client error: 400 (or 404), never 2xx, never 5xx.",
+		"getContactById 400"}
+	ReqMalformedID400 = &Requirement{"ID-004", Should,
+		"An id that is not a UUID is answered 400 with the error envelope.",
+		"getContactById 400"}
+	ReqMethod = &Requirement{"METHOD-001", Must,
+		"A method the path does not support is answered 405 with the error envelope and an Allow header listing the supported methods.",
+		"#/components/responses/MethodNotAllowed; RFC 9110 section 15.5.6"}
+	ReqLimitHonoured = &Requirement{"LIST-001", Must,
+		"A list never holds more items than the limit asked for.",
+		"listCampaigns parameter limit"}
+	ReqLimitInvalid = &Requirement{"LIST-002", Must,
+		"A limit that is not a positive integer is answered 400 with the error envelope.",
+		"listCampaigns 400; #/components/parameters/Limit"}
+)
+
+// Requirements returns the catalogue, ordered by id.
+func Requirements() []*Requirement {
+	all := []*Requirement{
+		ReqSpec, ReqNoErrorIn200, ReqErrorEnvelope, ReqContentType,
+		ReqAuthRejected, ReqAuthChallenge, ReqAuthSchemeCase,
+		ReqOK, ReqSameRecord,
+		ReqUnknownID, ReqForeignID, ReqMalformedIDSafe, ReqMalformedID400,
+		ReqMethod, ReqLimitHonoured, ReqLimitInvalid,
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	return all
+}
+
+// RequirementByID returns the requirement with the given id, or nil.
+func RequirementByID(id string) *Requirement {
+	for _, r := range Requirements() {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}

@@ -112,6 +112,6 @@ func printCatalogue(w io.Writer, c *spec.Contract, cfg *config.Config) {
 				ids = append(ids, ch.Req.ID)
 			}
 		}
-		fmt.Fprintf(w, "  %-55s %s\n", cs.ID, strings.Join(ids, " "))
+		fmt.Fprintf(w, "  %-55s %s\n  %55s %s\n", cs.ID, strings.Join(ids, " "), "", cs.Title)
 	}
 }

@@ -124,7 +124,7 @@ func DecodeJSON(body []byte) (any, error) {
 		return nil, fmt.Errorf("the body is not JSON: %v (starts with %q)", err, preview(body))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("the body holds more than one JSON value (starts with %q)", preview(body))
+		return nil, fmt.Errorf("the body is not JSON: it holds more than one value (starts with %q)", preview(body))
 	}
 	return value, nil
 }

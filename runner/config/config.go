@@ -35,6 +35,12 @@ type Config struct {
 	SeedSet bool
 }
 
+// Secrets shorter than these cannot be redacted without garbling ordinary text.
+const (
+	MinTokenLength  = 8
+	MinRedactLength = 4
+)
+
 // Setting documents one configurable value; the README's table is generated from the same list.
 type Setting struct {
 	Flag, Env, Help string
@@ -63,7 +69,8 @@ var ErrHelp = flag.ErrHelp
 func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
-	fs.SetOutput(usage)
+	// The flag package's own messages come with the whole usage; the caller prints one line.
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.BaseURL, "base-url", "", "")
 	fs.StringVar(&c.Token, "token", "", "")
 	fs.StringVar(&c.ContactID, "contact-id", "", "")
@@ -79,9 +86,10 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	fs.BoolVar(&c.List, "list", false, "")
 	fs.BoolVar(&c.Verbose, "v", false, "")
 	fs.BoolVar(&c.Quiet, "quiet", false, "")
-	fs.Usage = func() { PrintUsage(usage) }
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			PrintUsage(usage)
 			return nil, ErrHelp
 		}
 		return nil, errors.New(firstLine(err.Error()))
@@ -142,6 +150,14 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	}
 	c.MaxBody = int64(mb)
 	c.BaseURL = strings.TrimSpace(c.BaseURL)
+	if c.Token != "" && len(c.Token) < MinTokenLength {
+		return nil, fmt.Errorf("the token is %d characters long; tokens shorter than %d cannot be told apart from ordinary text in reports, so they are refused", len(c.Token), MinTokenLength)
+	}
+	for _, v := range c.Redact {
+		if len(v) < MinRedactLength {
+			return nil, fmt.Errorf("--redact %q is shorter than %d characters; redacting it would garble every report", v, MinRedactLength)
+		}
+	}
 	if c.BaseURL != "" && c.Token == "" {
 		return nil, errors.New("--base-url needs a token: set --token or CONFORMANCE_TOKEN")
 	}

@@ -3,6 +3,7 @@ package refserver
 import (
 	"net/http"
 	"sort"
+	"strings"
 )
 
 // Fault is one named, single violation of the contract the reference server can be asked to
@@ -41,4 +42,24 @@ func Faults() []*Fault {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+func init() {
+	register(&Fault{
+		Name: "wrong-record", Area: "ok", Catches: "OK-002",
+		Description: "GET /contact/{id} answers with another contact of the same company",
+		rewrite: func(h *Handler, r *http.Request, rep *reply) {
+			env, ok := rep.body.(map[string]any)
+			if !ok || rep.status != http.StatusOK || !strings.HasPrefix(r.URL.Path, h.prefix+"/contact/") {
+				return
+			}
+			asked, _ := env["data"].(map[string]any)
+			for _, id := range h.fixtures.OwnContactIDs() {
+				if other := h.fixtures.contact(id); other != nil && !strings.EqualFold(id, asked["id"].(string)) {
+					env["data"] = other
+					return
+				}
+			}
+		},
+	})
 }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contacts-conformance/suite/spec/refserver"
+)
+
+type outcome struct {
+	code           int
+	stdout, stderr string
+}
+
+func runWith(t *testing.T, env map[string]string, args ...string) outcome {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return env[k] })
+	return outcome{code, stdout.String(), stderr.String()}
+}
+
+func TestDefaultRunAgainstEmbeddedServerPasses(t *testing.T) {
+	o := runWith(t, nil, "--seed", "42")
+	require.Equal(t, exitConformant, o.code, "stdout:\n%s\nstderr:\n%s", o.stdout, o.stderr)
+	assert.Contains(t, o.stdout, "embedded reference server")
+	assert.Contains(t, o.stdout, "seed 42")
+	assert.Regexp(t, `\n\d+ cases: \d+ passed, 0 failed, 0 warnings, 0 skipped, 0 errors\n$`, o.stdout)
+}
+
+// Bad input is one line on stderr and exit 2, never a panic or a usage dump.
+func TestRunCannotBeMade(t *testing.T) {
+	closed := closedPort(t)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string
+	}{
+		{"unknown flag", nil, []string{"--colour"}, "flag provided but not defined: -colour"},
+		{"stray argument", nil, []string{"now"}, `unexpected argument "now"`},
+		{"bad timeout", nil, []string{"--timeout", "soon"}, `--timeout "soon" is not a positive duration`},
+		{"bad concurrency", nil, []string{"--concurrency", "0"}, `--concurrency "0" is not a positive integer`},
+		{"bad seed from env", map[string]string{"CONFORMANCE_SEED": "x"}, nil, `--seed "x" is not an integer`},
+		{"token too short", nil, []string{"--token", "abc"}, "the token is 3 characters long"},
+		{"base url without token", nil, []string{"--base-url", "http://127.0.0.1:1"}, "needs a token"},
+		{"base url not http", nil, []string{"--base-url", "ftp://example.com", "--token", "token-0123"}, "not an http:// or https:// URL"},
+		{"base url with credentials", nil, []string{"--base-url", "https://u:p@example.com", "--token", "token-0123"}, "must not carry credentials"},
+		{"unreachable server", nil, []string{"--base-url", "http://" + closed, "--token", "token-0123"}, "cannot reach http://" + closed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := runWith(t, tt.env, tt.args...)
+			assert.Equal(t, exitNoRun, o.code)
+			assert.Contains(t, o.stderr, tt.wantErr)
+			assert.Equal(t, 1, strings.Count(o.stderr, "\n"), "one line: %q", o.stderr)
+			assert.NotContains(t, o.stderr, "goroutine")
+		})
+	}
+}
+
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	o := runWith(t, map[string]string{"CONFORMANCE_SEED": "1"}, "--seed", "7", "--list")
+	require.Equal(t, exitConformant, o.code, o.stderr)
+	o2 := runWith(t, map[string]string{"CONFORMANCE_SEED": "7"}, "--list")
+	assert.Equal(t, o.stdout, o2.stdout, "the same seed gives the same generated ids")
+	o3 := runWith(t, map[string]string{"CONFORMANCE_SEED": "8"}, "--list")
+	assert.NotEqual(t, o.stdout, o3.stdout)
+}
+
+// A server with a fault, a path prefix in the base URL, reports on disk, and a token that must
+// never be printed: the failure is named, reproducible, and the exit code is 1.
+func TestFailureIsNamedReproducibleAndRedacted(t *testing.T) {
+	const token = "s3cr3t-token-value-0042"
+	srv, err := refserver.Start(refserver.Options{Token: token, Prefix: "/v1", Fault: firstFaultCatching(t, "OK-002")})
+	require.NoError(t, err)
+	defer srv.Close()
+	dir := t.TempDir()
+	jsonPath, junitPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "junit.xml")
+	o := runWith(t, map[string]string{"CONFORMANCE_TOKEN": token},
+		"--base-url", srv.URL, "--contact-id", srv.ContactID, "--foreign-contact-id", srv.ForeignContactID,
+		"--json", jsonPath, "--junit", junitPath)
+	require.Equal(t, exitFailures, o.code, o.stdout+o.stderr)
+	assert.Contains(t, o.stdout, "OK-002 (MUST)")
+	assert.Contains(t, o.stdout, "a different record than the one asked for")
+	assert.Contains(t, o.stdout, `reproduce: curl -sS -i '`+srv.URL+"/contact/"+srv.ContactID+`' -H 'Authorization: Bearer '"${CONFORMANCE_TOKEN}"`)
+
+	jsonBytes, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	var parsed map[string]any
+	require.NoError(t, json.Unmarshal(jsonBytes, &parsed))
+	junitBytes, err := os.ReadFile(junitPath)
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(junitBytes, new(struct{})))
+	assert.Contains(t, string(junitBytes), "<failure")
+	for name, text := range map[string]string{"stdout": o.stdout, "stderr": o.stderr, "json": string(jsonBytes), "junit": string(junitBytes)} {
+		assert.NotContains(t, text, token[:len(token)-1], "the token leaked into %s", name)
+	}
+}
+
+func firstFaultCatching(t *testing.T, requirement string) string {
+	for _, f := range refserver.Faults() {
+		if f.Catches == requirement {
+			return f.Name
+		}
+	}
+	t.Skipf("no fault catching %s registered yet", requirement)
+	return ""
+}
+
+func TestMissingInputsSkipNamingTheFlag(t *testing.T) {
+	srv, err := refserver.Start(refserver.Options{})
+	require.NoError(t, err)
+	defer srv.Close()
+	o := runWith(t, nil, "--base-url", srv.URL, "--token", srv.Token)
+	require.Equal(t, exitConformant, o.code, o.stdout+o.stderr)
+	assert.Contains(t, o.stdout, "SKIP  ok/known/getContactById")
+	assert.Contains(t, o.stdout, "set --contact-id or CONFORMANCE_CONTACT_ID")
+	assert.Contains(t, o.stdout, "set --foreign-contact-id or CONFORMANCE_FOREIGN_CONTACT_ID")
+}

@@ -1,0 +1,63 @@
+package suites_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/contacts-conformance/suite/runner/config"
+	"github.com/contacts-conformance/suite/runner/engine"
+	"github.com/contacts-conformance/suite/spec"
+	"github.com/contacts-conformance/suite/spec/refserver"
+	"github.com/contacts-conformance/suite/suites"
+)
+
+// TestConformance is the `go test` driver of the suites: configured from the same environment
+// variables as the runner (CONFORMANCE_BASE_URL, CONFORMANCE_TOKEN, ...), and against the
+// embedded reference server when no base URL is set. Each case is a subtest named by its id, so
+// `go test ./suites -run 'TestConformance/auth/'` selects an area.
+func TestConformance(t *testing.T) {
+	cfg, err := config.FromEnv()
+	require.NoError(t, err, "configuration from the environment")
+	contract, err := spec.Load()
+	require.NoError(t, err)
+
+	if cfg.BaseURL == "" {
+		srv, err := refserver.Start(refserver.Options{})
+		require.NoError(t, err)
+		t.Cleanup(srv.Close)
+		cfg.BaseURL, cfg.Token, cfg.ContactID, cfg.ForeignContactID = srv.URL, srv.Token, srv.ContactID, srv.ForeignContactID
+	}
+	eng, err := engine.New(contract, engine.Options{
+		BaseURL: cfg.BaseURL, Token: cfg.Token, Redact: cfg.Redact, Timeout: cfg.Timeout,
+		MaxBody: cfg.MaxBody, Strict: cfg.Strict,
+	})
+	require.NoError(t, err)
+	t.Logf("target %s, seed %d (repeat with CONFORMANCE_SEED=%d)", eng.Redactor().String(cfg.BaseURL), cfg.Seed, cfg.Seed)
+
+	cases := suites.Build(contract, suites.Config{
+		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: cfg.Token != "", Seed: cfg.Seed,
+	})
+	require.NotEmpty(t, cases)
+	for _, c := range cases {
+		t.Run(c.ID, func(t *testing.T) {
+			r := eng.Execute(context.Background(), c)
+			switch r.Outcome {
+			case engine.Skip:
+				t.Skip(r.Reason)
+			case engine.Error:
+				t.Fatalf("the case could not run: %s", r.Reason)
+			case engine.Warn:
+				for _, f := range r.Findings {
+					t.Logf("warning (SHOULD):\n%s", f.Describe())
+				}
+			case engine.Fail:
+				for _, f := range r.Findings {
+					t.Errorf("\n%s", f.Describe())
+				}
+				t.Logf("reproduce: %s", r.Curl)
+			}
+		})
+	}
+}

@@ -89,7 +89,7 @@ func (b builder) path(id string) string {
 	return strings.Replace(b.op.Path, "{"+b.op.IDParam+"}", url.PathEscape(id), 1)
 }
 
-func (b builder) newCase(area, name, title string, req Request, checks ...Check) *Case {
+func (b builder) newCase(area, name string, expect int, title string, req Request, checks ...Check) *Case {
 	if req.Method == "" {
 		req.Method = http.MethodGet
 	}
@@ -97,6 +97,7 @@ func (b builder) newCase(area, name, title string, req Request, checks ...Check)
 		ID:        area + "/" + name + "/" + b.op.ID,
 		Area:      area,
 		Title:     title,
+		Expect:    expect,
 		Operation: b.op,
 		Request:   req,
 		Checks:    append(common(), checks...),
@@ -141,7 +142,7 @@ var authRejections = []struct {
 func (b builder) authCases() []*Case {
 	var cases []*Case
 	for _, r := range authRejections {
-		c := b.newCase("auth", r.name, r.title+" is rejected with 401",
+		c := b.newCase("auth", r.name, http.StatusUnauthorized, r.title+" is rejected with 401",
 			Request{Path: b.readablePath(), Auth: r.auth},
 			expectStatus(ReqAuthRejected, http.StatusUnauthorized), expectErrorEnvelope(), expectChallenge)
 		if r.needsToken && !b.cfg.HaveToken {
@@ -156,12 +157,12 @@ func (b builder) authCases() []*Case {
 			{"missing-header-unknown-id", "no Authorization header on an unknown id", b.ids.next()},
 			{"missing-header-malformed-id", "no Authorization header on a malformed id", "not-a-uuid"},
 		} {
-			cases = append(cases, b.newCase("auth", target.name, target.title+" is rejected with 401",
+			cases = append(cases, b.newCase("auth", target.name, http.StatusUnauthorized, target.title+" is rejected with 401",
 				Request{Path: b.path(target.id), Auth: Auth{Omit: true}},
 				expectStatus(ReqAuthRejected, http.StatusUnauthorized), expectErrorEnvelope(), expectChallenge))
 		}
 	}
-	lower := b.newCase("auth", "lowercase-scheme", `the scheme in lower case ("bearer <token>") is accepted`,
+	lower := b.newCase("auth", "lowercase-scheme", http.StatusOK, `the scheme in lower case ("bearer <token>") is accepted`,
 		Request{Path: b.readablePath(), Auth: Auth{Template: "bearer {token}"}},
 		b.acceptedChecks(ReqAuthSchemeCase)...)
 	lower.Skip = b.needsReadable()
@@ -194,7 +195,7 @@ func (b builder) okCase() *Case {
 	if b.op.IDParam != "" {
 		checks = append(checks, expectSameRecord(b.cfg.ContactID))
 	}
-	c := b.newCase("ok", "known", "a valid request is answered 200 with the record(s) of the token's company",
+	c := b.newCase("ok", "known", http.StatusOK, "a valid request is answered 200 with the record(s) of the token's company",
 		Request{Path: b.readablePath(), Auth: Bearer}, checks...)
 	if b.op.IDParam == "" {
 		c.Title = "the list is answered 200, every item valid against the schema"
@@ -205,7 +206,7 @@ func (b builder) okCase() *Case {
 }
 
 func (b builder) notFound(name, title, id string, req *Requirement) *Case {
-	c := b.newCase("unknown-id", name, title+" is answered 404",
+	c := b.newCase("unknown-id", name, http.StatusNotFound, title+" is answered 404",
 		Request{Path: b.path(id), Auth: Bearer},
 		expectStatus(req, http.StatusNotFound), expectErrorEnvelope())
 	if !b.cfg.HaveToken {
@@ -257,7 +258,7 @@ func (b builder) malformedIDs() []struct{ name, title, id string } {
 func (b builder) malformedIDCases() []*Case {
 	var cases []*Case
 	for _, m := range b.malformedIDs() {
-		c := b.newCase("malformed-id", m.name, m.title+" is rejected with 400 (404 tolerated), never 2xx or 5xx",
+		c := b.newCase("malformed-id", m.name, http.StatusBadRequest, m.title+" is rejected with 400 (404 tolerated), never 2xx or 5xx",
 			Request{Path: b.path(m.id), Auth: Bearer},
 			expectStatus(ReqMalformedIDSafe, http.StatusBadRequest, http.StatusNotFound),
 			expectStatus(ReqMalformedID400, http.StatusBadRequest), expectErrorEnvelope())
@@ -272,18 +273,18 @@ func (b builder) malformedIDCases() []*Case {
 func (b builder) limitCases() []*Case {
 	var cases []*Case
 	for _, n := range []int{1, 2, 5} {
-		c := b.newCase("list", fmt.Sprintf("limit-%d", n), fmt.Sprintf("limit=%d gives at most %d items", n, n),
+		c := b.newCase("list", fmt.Sprintf("limit-%d", n), http.StatusOK, fmt.Sprintf("limit=%d gives at most %d items", n, n),
 			Request{Path: b.op.Path, Query: url.Values{"limit": {fmt.Sprint(n)}}, Auth: Bearer},
 			expectOKEnvelope, expectAtMost(n))
 		cases = append(cases, c)
 	}
-	big := b.newCase("list", "limit-above-collection", "limit=100000, more than any fixture holds, is answered 200",
+	big := b.newCase("list", "limit-above-collection", http.StatusOK, "limit=100000, more than any fixture holds, is answered 200",
 		Request{Path: b.op.Path, Query: url.Values{"limit": {"100000"}}, Auth: Bearer}, expectOKEnvelope)
 	cases = append(cases, big)
 	for _, bad := range []struct{ name, value string }{
 		{"zero", "0"}, {"negative", "-1"}, {"word", "abc"}, {"fraction", "1.5"}, {"empty", ""},
 	} {
-		c := b.newCase("list", "limit-invalid-"+bad.name, fmt.Sprintf("limit=%q is answered 400", bad.value),
+		c := b.newCase("list", "limit-invalid-"+bad.name, http.StatusBadRequest, fmt.Sprintf("limit=%q is answered 400", bad.value),
 			Request{Path: b.op.Path, Query: url.Values{"limit": {bad.value}}, Auth: Bearer},
 			expectStatus(ReqLimitInvalid, http.StatusBadRequest), expectErrorEnvelope())
 		cases = append(cases, c)
@@ -310,7 +311,7 @@ func (b builder) methodCases(documented []string) []*Case {
 		if b.op.IDParam != "" {
 			path = b.path(b.ids.next())
 		}
-		c := b.newCase("methods", strings.ToLower(m), m+" on the path is answered 405 with an Allow header",
+		c := b.newCase("methods", strings.ToLower(m), http.StatusMethodNotAllowed, m+" on the path is answered 405 with an Allow header",
 			Request{Method: m, Path: path, Auth: Bearer, Body: malformedBody, Unsafe: true},
 			expectStatus(ReqMethod, http.StatusMethodNotAllowed), expectAllow, expectErrorEnvelope())
 		if !b.cfg.HaveToken {

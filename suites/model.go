@@ -41,7 +41,10 @@ type Case struct {
 	// 405 answer is documented on the path's GET).
 	Operation *spec.Operation
 	Request   Request
-	Checks    []Check
+	// Expect is the status a conformant server answers; the coverage test requires a case for
+	// every status every operation documents.
+	Expect int
+	Checks []Check
 	// Skip, when set, says which missing input keeps the case from running, naming the flag.
 	Skip string
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/google/uuid"
@@ -281,9 +280,4 @@ func expectAtMost(n int) Check {
 // common are the checks every exchange gets, whatever the case asks.
 func common() []Check {
 	return []Check{expectSpec, expectNoErrorIn200, expectJSONContentType}
-}
-
-// SortFindings orders findings by requirement id, so output does not depend on check order.
-func SortFindings(fs []*Finding) {
-	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Requirement.ID < fs[j].Requirement.ID })
 }

@@ -2,7 +2,7 @@
 # `make test` (vet and every test). Go fetches the modules itself on first use.
 GO ?= go
 
-.PHONY: run test vet build
+.PHONY: run test vet build interop
 run:
 	$(GO) run ./runner
 
@@ -16,3 +16,9 @@ vet:
 
 build:
 	$(GO) build -o bin/runner ./runner
+
+# The spec linted by Spectral, the suite run against Prism's mock and through Prism's validating
+# proxy (README, "Interoperability"). Needs Node.js 20.17+ and npm; UPDATE_GOLDEN=1 rewrites the
+# golden files in testdata/interop/ instead of comparing.
+interop:
+	GO=$(GO) UPDATE_GOLDEN=$(UPDATE_GOLDEN) bash testdata/interop/run.sh

@@ -30,7 +30,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *listFaults {
 		for _, f := range refserver.Faults() {
-			fmt.Fprintf(stdout, "%-32s %-14s %-10s %s\n", f.Name, f.Area, f.Catches, f.Description)
+			catches := f.Catches
+			if f.Strict {
+				catches += " (SHOULD: --strict)"
+			}
+			fmt.Fprintf(stdout, "%-32s %-14s %-23s %s\n", f.Name, f.Area, catches, f.Description)
 		}
 		return exitConformant
 	}

@@ -199,7 +199,7 @@ func authFaults() []*Fault {
 			}},
 		{Name: "auth-missing-header-accepted", Area: "auth", Catches: "AUTH-001",
 			Description: "serves a request without an Authorization header as the token's company (a forgotten development bypass)",
-			authorize: func(_ *Handler, values []string, correct bool) bool { return correct || len(values) == 0 }},
+			authorize:   func(_ *Handler, values []string, correct bool) bool { return correct || len(values) == 0 }},
 		{Name: "auth-any-scheme", Area: "auth", Catches: "AUTH-001",
 			Description: "accepts the right token under any scheme (Basic, Token, ...)",
 			authorize: func(h *Handler, values []string, correct bool) bool {

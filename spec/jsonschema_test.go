@@ -67,7 +67,7 @@ func (d *differential) check(j judge, label string, body []byte) {
 
 func (d *differential) report(minValid, minInvalid int) {
 	d.t.Helper()
-	d.t.Logf("%d bodies judged the same by both validators (%d valid, %d invalid), %d disagreements", d.valid+d.invalid, d.valid, d.invalid, d.disagreements)
+	d.t.Logf("%d (body, schema) pairs judged alike by both validators (%d valid, %d invalid), %d disagreements", d.valid+d.invalid, d.valid, d.invalid, d.disagreements)
 	assert.Zero(d.t, d.disagreements)
 	// Both kinds must be there in numbers, or the agreement proves nothing.
 	assert.GreaterOrEqual(d.t, d.valid, minValid, "valid bodies")

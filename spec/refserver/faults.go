@@ -228,6 +228,11 @@ func authFaults() []*Fault {
 			authorize: func(_ *Handler, values []string, correct bool) bool {
 				return correct && strings.HasPrefix(values[0], "Bearer ")
 			}},
+		{Name: "auth-lower-case-scheme-only", Area: "auth", Catches: "OK-001",
+			Description: `accepts the scheme only spelled "bearer" (compared with a lower-cased constant): "Bearer <token>" is refused`,
+			authorize: func(_ *Handler, values []string, correct bool) bool {
+				return correct && strings.HasPrefix(values[0], "bearer ")
+			}},
 		{Name: "auth-403", Area: "auth", Catches: "AUTH-001",
 			Description: "refuses credentials with 403 Forbidden instead of 401",
 			rewrite:     when(on("", http.StatusUnauthorized), withError(http.StatusForbidden, "forbidden"))},

@@ -86,6 +86,8 @@ func onContactID(status int, test func(h *Handler, id string) bool) func(h *Hand
 }
 
 func unknownContact(h *Handler, id string) bool { return h.fixtures.contact(id) == nil }
+
+// foreignContact tells, of an id answered 404, that it exists: it belongs to another company.
 func foreignContact(h *Handler, id string) bool { return h.fixtures.contact(id) != nil }
 
 // replaceWith makes the reply another one.
@@ -178,15 +180,6 @@ func listWith(size func(asked int) int) rewriteFunc {
 		}
 		return h.list(h.fixtures.Campaigns, "campaigns", size(asked))
 	})
-}
-
-// bearerToken splits one Authorization header the correct way; the faults below get it wrong in
-// one way each.
-func bearerToken(values []string) (scheme, token string, ok bool) {
-	if len(values) != 1 {
-		return "", "", false
-	}
-	return strings.Cut(values[0], " ")
 }
 
 func authFaults() []*Fault {

@@ -244,11 +244,17 @@ func (h *Handler) authorized(r *http.Request) bool {
 // checkToken accepts exactly one Authorization header holding the bearer scheme (any case, RFC
 // 7235 section 2.1) and the token.
 func (h *Handler) checkToken(values []string) bool {
-	if len(values) != 1 {
-		return false
-	}
-	scheme, token, ok := strings.Cut(values[0], " ")
+	scheme, token, ok := bearerToken(values)
 	return ok && strings.EqualFold(scheme, "Bearer") && token == h.token
+}
+
+// bearerToken splits the one Authorization header into scheme and credentials; the auth faults
+// each get the rest of checkToken wrong in one way.
+func bearerToken(values []string) (scheme, token string, ok bool) {
+	if len(values) != 1 {
+		return "", "", false
+	}
+	return strings.Cut(values[0], " ")
 }
 
 func (h *Handler) getContact(r *http.Request, id string) *reply {

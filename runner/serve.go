@@ -21,6 +21,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 0, "delay added before every answer")
 	fault := fs.String("fault", "", "inject one named fault (see --list-faults)")
 	listFaults := fs.Bool("list-faults", false, "print the fault catalogue and exit")
+	quirks := fs.String("quirks", "", "apply conformant quirks, comma-separated (see --list-quirks)")
+	listQuirks := fs.Bool("list-quirks", false, "print the quirk catalogue and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitConformant
@@ -30,7 +32,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *listFaults {
 		for _, f := range refserver.Faults() {
-			fmt.Fprintf(stdout, "%-32s %-14s %-10s %s\n", f.Name, f.Area, f.Catches, f.Description)
+			catches := f.Catches
+			if f.Strict {
+				catches += " (SHOULD: --strict)"
+			}
+			fmt.Fprintf(stdout, "%-32s %-14s %-23s %s\n", f.Name, f.Area, catches, f.Description)
+		}
+		return exitConformant
+	}
+	if *listQuirks {
+		for _, q := range refserver.Quirks() {
+			fmt.Fprintf(stdout, "%-24s %s\n", q.Name, q.Description)
 		}
 		return exitConformant
 	}
@@ -38,7 +50,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner serve: --prefix %q must start with /\n", *prefix)
 		return exitNoRun
 	}
-	srv, err := refserver.StartOn(*addr, refserver.Options{Token: *token, Prefix: *prefix, Latency: *latency, Fault: *fault})
+	var quirkNames []string
+	if *quirks != "" {
+		quirkNames = strings.Split(*quirks, ",")
+	}
+	srv, err := refserver.StartOn(*addr, refserver.Options{Token: *token, Prefix: *prefix, Latency: *latency, Fault: *fault, Quirks: quirkNames})
 	if err != nil {
 		fmt.Fprintf(stderr, "runner serve: %s\n", oneLine(err))
 		return exitNoRun
@@ -50,6 +66,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *fault != "" {
 		fmt.Fprintf(stdout, "  injecting fault:    %s\n", *fault)
+	}
+	if *quirks != "" {
+		fmt.Fprintf(stdout, "  quirks:             %s\n", *quirks)
 	}
 	<-ctx.Done()
 	srv.Close()

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/contacts-conformance/suite/spec"
 )
 
 // Options configure a reference server. The zero value serves the embedded fixtures correctly.
@@ -26,6 +28,9 @@ type Options struct {
 	Latency time.Duration
 	// Fault names one fault of Faults() to inject; empty serves the contract faithfully.
 	Fault string
+	// Quirks name conformant variations of Quirks() to apply, for proving the suite raises no
+	// false alarm on them; they are applied in the catalogue's order, whatever the order here.
+	Quirks []string
 	// Fixtures replaces the embedded fixtures (for instance with a 10,000-campaign list).
 	Fixtures *Fixtures
 	// Observe, when set, sees every request the server receives, before it is answered.
@@ -89,6 +94,7 @@ type Handler struct {
 	prefix   string
 	latency  time.Duration
 	fault    *Fault
+	quirks   []*Quirk
 	fixtures *Fixtures
 	observe  func(*http.Request)
 }
@@ -113,6 +119,11 @@ func NewHandler(opts Options) (*Handler, error) {
 		}
 		h.fault = f
 	}
+	quirks, err := quirksByName(opts.Quirks)
+	if err != nil {
+		return nil, err
+	}
+	h.quirks = quirks
 	return h, nil
 }
 
@@ -161,18 +172,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.fault != nil && h.fault.rewrite != nil {
 		h.fault.rewrite(h, r, rep)
 	}
+	for _, q := range h.quirks {
+		q.rewrite(h, r, rep)
+	}
 	h.write(w, r, rep)
 }
 
-func (h *Handler) answer(r *http.Request) *reply {
+// resolve finds the documented route of a request and its id parameter, unescaped.
+func (h *Handler) resolve(r *http.Request) (route, string, bool) {
 	path := r.URL.EscapedPath()
 	if h.prefix != "" {
 		if !strings.HasPrefix(path, h.prefix+"/") {
-			return errorReply(http.StatusNotFound, "no such path")
+			return route{}, "", false
 		}
 		path = strings.TrimPrefix(path, h.prefix)
 	}
-	rt, param, ok := match(path)
+	return match(path)
+}
+
+func (h *Handler) answer(r *http.Request) *reply {
+	rt, param, ok := h.resolve(r)
 	if !ok {
 		return errorReply(http.StatusNotFound, "no such path")
 	}
@@ -217,7 +236,7 @@ func match(path string) (route, string, bool) {
 func (h *Handler) authorized(r *http.Request) bool {
 	correct := h.checkToken(r.Header.Values("Authorization"))
 	if h.fault != nil && h.fault.authorize != nil {
-		return h.fault.authorize(r, correct)
+		return h.fault.authorize(h, r.Header.Values("Authorization"), correct)
 	}
 	return correct
 }
@@ -225,15 +244,21 @@ func (h *Handler) authorized(r *http.Request) bool {
 // checkToken accepts exactly one Authorization header holding the bearer scheme (any case, RFC
 // 7235 section 2.1) and the token.
 func (h *Handler) checkToken(values []string) bool {
-	if len(values) != 1 {
-		return false
-	}
-	scheme, token, ok := strings.Cut(values[0], " ")
+	scheme, token, ok := bearerToken(values)
 	return ok && strings.EqualFold(scheme, "Bearer") && token == h.token
 }
 
+// bearerToken splits the one Authorization header into scheme and credentials; the auth faults
+// each get the rest of checkToken wrong in one way.
+func bearerToken(values []string) (scheme, token string, ok bool) {
+	if len(values) != 1 {
+		return "", "", false
+	}
+	return strings.Cut(values[0], " ")
+}
+
 func (h *Handler) getContact(r *http.Request, id string) *reply {
-	if !isUUID(id) {
+	if !spec.IsUUID(id) {
 		return errorReply(http.StatusBadRequest, "invalid contact id: not a UUID")
 	}
 	c := h.fixtures.contact(id)
@@ -257,15 +282,25 @@ func (h *Handler) listWebhookFlows(r *http.Request, _ string) *reply {
 const defaultCampaignPage = 20
 
 func (h *Handler) listCampaigns(r *http.Request, _ string) *reply {
-	limit := defaultCampaignPage
-	if values, present := r.URL.Query()["limit"]; present {
-		n, err := strconv.Atoi(values[len(values)-1])
-		if err != nil || n < 1 || len(values) != 1 {
-			return errorReply(http.StatusBadRequest, "limit must be a positive integer")
-		}
-		limit = n
+	limit, ok := campaignLimit(r)
+	if !ok {
+		return errorReply(http.StatusBadRequest, "limit must be a positive integer")
 	}
 	return h.list(h.fixtures.Campaigns, "campaigns", limit)
+}
+
+// campaignLimit is the page size a request asks for; ok is false when its limit is not exactly
+// one positive integer.
+func campaignLimit(r *http.Request) (limit int, ok bool) {
+	values, present := r.URL.Query()["limit"]
+	if !present {
+		return defaultCampaignPage, true
+	}
+	n, err := strconv.Atoi(values[0])
+	if err != nil || n < 1 || len(values) != 1 {
+		return 0, false
+	}
+	return n, true
 }
 
 func (h *Handler) list(items []map[string]any, message string, limit int) *reply {
@@ -303,22 +338,4 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, rep *reply) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -1,0 +1,124 @@
+package refserver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/contacts-conformance/suite/spec"
+)
+
+// Quirk is a behaviour the contract allows that a naive suite gets wrong: the repo's tests run the
+// suites against the reference server with each, and require that every case still passes.
+type Quirk struct {
+	Name        string
+	Description string
+	rewrite     rewriteFunc
+}
+
+// quirks are applied in this order; gzip comes last, since it encodes the finished body.
+var quirks = []*Quirk{
+	{Name: "extra-keys", Description: "every JSON object of every answer, the envelope and error envelopes included, carries an undocumented key",
+		rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
+			rep.body = copyJSON(rep.body, func(node any) any {
+				if obj, ok := node.(map[string]any); ok {
+					obj["x_undocumented"] = "forward compatibility: a client ignores keys it does not know"
+				}
+				return node
+			})
+		}},
+	{Name: "upper-case-ids", Description: "every UUID the server writes is in upper-case hex (ids asked for in lower case still match)",
+		rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
+			rep.body = copyJSON(rep.body, func(node any) any {
+				if s, ok := node.(string); ok && spec.IsUUID(s) {
+					return strings.ToUpper(s)
+				}
+				return node
+			})
+		}},
+	{Name: "content-type-spelling", Description: `Content-Type "Application/JSON;Charset=UTF-8": media types and their parameters are case-insensitive`,
+		rewrite: withContentType("Application/JSON;Charset=UTF-8")},
+	{Name: "lower-case-challenge", Description: `WWW-Authenticate in lower case with more auth-params: bearer realm="contacts", error="invalid_token", error_description="..."`,
+		rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
+			if rep.header.Get("WWW-Authenticate") != "" {
+				rep.header.Set("WWW-Authenticate", `bearer realm="contacts", error="invalid_token", error_description="the access token is missing or invalid"`)
+			}
+		}},
+	{Name: "gzip", Description: "answers gzip-compressed when the client accepts it",
+		rewrite: func(_ *Handler, r *http.Request, rep *reply) {
+			if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+				return
+			}
+			body := rep.raw
+			if body == nil {
+				var err error
+				if body, err = json.Marshal(rep.body); err != nil {
+					return // the writer reports it
+				}
+			}
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			_, _ = zw.Write(body)
+			_ = zw.Close()
+			rep.raw = buf.Bytes()
+			rep.header.Set("Content-Encoding", "gzip")
+			rep.header.Add("Vary", "Accept-Encoding")
+		}},
+}
+
+// Quirks lists every quirk, in the order they are applied.
+func Quirks() []*Quirk { return append([]*Quirk(nil), quirks...) }
+
+func quirksByName(names []string) ([]*Quirk, error) {
+	wanted := map[string]bool{}
+	for _, n := range names {
+		wanted[n] = true
+	}
+	var out []*Quirk
+	for _, q := range quirks {
+		if wanted[q.Name] {
+			out = append(out, q)
+			delete(wanted, q.Name)
+		}
+	}
+	for n := range wanted {
+		return nil, fmt.Errorf("reference server: unknown quirk %q", n)
+	}
+	return out, nil
+}
+
+// copyJSON deep-copies a decoded JSON value as replies hold it (fixture records included), and
+// passes each copied node, children first, through visit when it is set. Replies point into the
+// fixtures, which concurrent requests share: they are only ever changed on a copy.
+func copyJSON(v any, visit func(any) any) any {
+	var out any
+	switch t := v.(type) {
+	case map[string]any:
+		obj := make(map[string]any, len(t))
+		for k, c := range t {
+			obj[k] = copyJSON(c, visit)
+		}
+		out = obj
+	case []map[string]any:
+		list := make([]any, len(t))
+		for i, c := range t {
+			list[i] = copyJSON(c, visit)
+		}
+		out = list
+	case []any:
+		list := make([]any, len(t))
+		for i, c := range t {
+			list[i] = copyJSON(c, visit)
+		}
+		out = list
+	default:
+		out = v
+	}
+	if visit != nil {
+		out = visit(out)
+	}
+	return out
+}

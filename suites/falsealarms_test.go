@@ -1,0 +1,209 @@
+package suites_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contacts-conformance/suite/spec"
+	"github.com/contacts-conformance/suite/spec/refserver"
+)
+
+// The false-alarm corpus: behaviours the contract allows that a naive suite gets wrong. The whole
+// suite must pass, in strict mode, against a reference server showing each; and each variant's
+// witness checks that the server really shows it, so that a variant that silently stopped doing
+// its part cannot keep the test green.
+
+type answer struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+// get sends one request with the given Authorization header (none when empty) and decodes the
+// envelope.
+func get(t *testing.T, srv *refserver.Server, path, auth string, header ...string) answer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+	require.NoError(t, err)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	a := answer{status: resp.StatusCode, header: resp.Header}
+	if resp.Header.Get("Content-Encoding") == "" {
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&a.body))
+	}
+	return a
+}
+
+func bearer(srv *refserver.Server) string { return "Bearer " + srv.Token }
+
+// nullEveryNullable sets every nullable field of every record, nested ones included, to null, as
+// the document marks them; it returns how many it set.
+func nullEveryNullable(schema *openapi3.Schema, v any) int {
+	n := 0
+	switch val := v.(type) {
+	case map[string]any:
+		for name, ref := range schema.Properties {
+			if _, present := val[name]; !present {
+				continue
+			}
+			if ref.Value.Nullable {
+				val[name] = nil
+				n++
+				continue
+			}
+			n += nullEveryNullable(ref.Value, val[name])
+		}
+	case []any:
+		if schema.Items != nil {
+			for _, item := range val {
+				n += nullEveryNullable(schema.Items.Value, item)
+			}
+		}
+	}
+	return n
+}
+
+func fixtures(t *testing.T, edit func(fx *refserver.Fixtures)) *refserver.Fixtures {
+	t.Helper()
+	fx, err := refserver.EmbeddedFixtures()
+	require.NoError(t, err)
+	edit(fx)
+	return fx
+}
+
+func nullableCount(schema *openapi3.Schema) int {
+	n := 0
+	for _, ref := range schema.Properties {
+		if ref.Value.Nullable {
+			n++
+		}
+	}
+	return n
+}
+
+func everyNullableNull(t *testing.T, contract *spec.Contract) *refserver.Fixtures {
+	schemas := contract.Doc.Components.Schemas
+	return fixtures(t, func(fx *refserver.Fixtures) {
+		for name, records := range map[string][]map[string]any{
+			"Contact": fx.Contacts, "PhoneNumber": fx.PhoneNumbers, "Campaign": fx.Campaigns, "WebhookFlow": fx.WebhookFlows,
+		} {
+			set := 0
+			for _, rec := range records {
+				set += nullEveryNullable(schemas[name].Value, rec)
+			}
+			require.Positive(t, set, "%s has nullable fields to set", name)
+		}
+	})
+}
+
+func TestNoFalseAlarms(t *testing.T) {
+	contract := loadContract(t)
+	contactSchema := contract.Doc.Components.Schemas["Contact"].Value
+	tests := []struct {
+		name    string
+		opts    refserver.Options
+		witness func(t *testing.T, srv *refserver.Server)
+	}{
+		{"every nullable field null", refserver.Options{Fixtures: everyNullableNull(t, contract)}, func(t *testing.T, srv *refserver.Server) {
+			data := get(t, srv, "/contact/"+srv.ContactID, bearer(srv)).body["data"].(map[string]any)
+			nulls := 0
+			for _, v := range data {
+				if v == nil {
+					nulls++
+				}
+			}
+			assert.Equal(t, nullableCount(contactSchema), nulls)
+		}},
+		{"extra undocumented keys", refserver.Options{Quirks: []string{"extra-keys"}}, func(t *testing.T, srv *refserver.Server) {
+			ok := get(t, srv, "/contact/"+srv.ContactID, bearer(srv)).body
+			assert.Contains(t, ok, "x_undocumented")
+			assert.Contains(t, ok["data"], "x_undocumented")
+			assert.Contains(t, get(t, srv, "/contact/not-a-uuid", bearer(srv)).body, "x_undocumented", "error envelopes too")
+		}},
+		{"application/json; charset=utf-8", refserver.Options{}, func(t *testing.T, srv *refserver.Server) {
+			assert.Equal(t, "application/json; charset=utf-8", get(t, srv, "/phone_number", bearer(srv)).header.Get("Content-Type"))
+		}},
+		{"media type in mixed case", refserver.Options{Quirks: []string{"content-type-spelling"}}, func(t *testing.T, srv *refserver.Server) {
+			assert.Equal(t, "Application/JSON;Charset=UTF-8", get(t, srv, "/phone_number", bearer(srv)).header.Get("Content-Type"))
+		}},
+		{"lower-case scheme", refserver.Options{}, func(t *testing.T, srv *refserver.Server) {
+			assert.Equal(t, http.StatusOK, get(t, srv, "/phone_number", "bearer "+srv.Token).status)
+		}},
+		{"lower-case challenge", refserver.Options{Quirks: []string{"lower-case-challenge"}}, func(t *testing.T, srv *refserver.Server) {
+			assert.True(t, strings.HasPrefix(get(t, srv, "/phone_number", "").header.Get("WWW-Authenticate"), "bearer "))
+		}},
+		{"upper-case UUIDs in the server's answers", refserver.Options{Quirks: []string{"upper-case-ids"}}, func(t *testing.T, srv *refserver.Server) {
+			require.Equal(t, strings.ToLower(srv.ContactID), srv.ContactID, "the id asked for is in lower case")
+			data := get(t, srv, "/contact/"+srv.ContactID, bearer(srv)).body["data"].(map[string]any)
+			assert.Equal(t, strings.ToUpper(srv.ContactID), data["id"])
+		}},
+		{"upper-case UUID as the configured contact id", refserver.Options{Fixtures: fixtures(t, func(fx *refserver.Fixtures) {
+			for i, c := range fx.Contacts {
+				if id := c["id"].(string); id == strings.ToUpper(id) {
+					fx.Contacts[0], fx.Contacts[i] = fx.Contacts[i], fx.Contacts[0]
+					return
+				}
+			}
+			t.Fatal("the fixtures hold no contact with an upper-case id")
+		})}, func(t *testing.T, srv *refserver.Server) {
+			assert.Equal(t, strings.ToUpper(srv.ContactID), srv.ContactID)
+		}},
+		{"empty lists", refserver.Options{Fixtures: fixtures(t, func(fx *refserver.Fixtures) {
+			fx.PhoneNumbers, fx.Campaigns, fx.WebhookFlows = nil, nil, nil
+		})}, func(t *testing.T, srv *refserver.Server) {
+			for _, path := range []string{"/phone_number", "/campaign/list", "/webhook/flow/company/outbound"} {
+				assert.Equal(t, []any{}, get(t, srv, path, bearer(srv)).body["data"], path)
+			}
+		}},
+		{"a limit larger than the collection", refserver.Options{Fixtures: fixtures(t, func(fx *refserver.Fixtures) {
+			fx.Campaigns = fx.Campaigns[:1]
+		})}, func(t *testing.T, srv *refserver.Server) {
+			assert.Len(t, get(t, srv, "/campaign/list?limit=2", bearer(srv)).body["data"], 1)
+		}},
+		{"gzip-compressed answers", refserver.Options{Quirks: []string{"gzip"}}, func(t *testing.T, srv *refserver.Server) {
+			assert.Equal(t, "gzip", get(t, srv, "/phone_number", bearer(srv), "Accept-Encoding", "gzip").header.Get("Content-Encoding"))
+		}},
+		{"every quirk and every nullable null at once", refserver.Options{Fixtures: everyNullableNull(t, contract), Quirks: quirkNames()}, func(t *testing.T, srv *refserver.Server) {
+			data := get(t, srv, "/contact/"+srv.ContactID, bearer(srv)).body["data"].(map[string]any)
+			assert.Equal(t, strings.ToUpper(srv.ContactID), data["id"])
+			assert.Contains(t, data, "x_undocumented")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := refserver.Start(tt.opts)
+			require.NoError(t, err)
+			tt.witness(t, srv)
+			srv.Close()
+			requireAllPass(t, runSuite(t, contract, tt.opts, true))
+		})
+	}
+}
+
+func quirkNames() []string {
+	var names []string
+	for _, q := range refserver.Quirks() {
+		names = append(names, q.Name)
+	}
+	return names
+}
+
+func TestUnknownQuirkIsRefused(t *testing.T) {
+	_, err := refserver.Start(refserver.Options{Quirks: []string{"no-such-quirk"}})
+	require.ErrorContains(t, err, `unknown quirk "no-such-quirk"`)
+}

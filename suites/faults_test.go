@@ -1,0 +1,143 @@
+package suites_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contacts-conformance/suite/runner/engine"
+	"github.com/contacts-conformance/suite/spec"
+	"github.com/contacts-conformance/suite/spec/refserver"
+	"github.com/contacts-conformance/suite/suites"
+)
+
+// The suite proves its own teeth: against the clean reference server every case passes, and
+// against each injected fault at least one case fails on exactly the requirement the fault
+// breaks.
+
+func loadContract(t *testing.T) *spec.Contract {
+	t.Helper()
+	c, err := spec.Load()
+	require.NoError(t, err)
+	return c
+}
+
+// runSuite runs every case, as the runner does, against a reference server started with opts.
+func runSuite(t *testing.T, contract *spec.Contract, opts refserver.Options, strict bool) []*engine.Result {
+	t.Helper()
+	srv, err := refserver.Start(opts)
+	require.NoError(t, err)
+	defer srv.Close()
+	// Connections the transport dialled but never used would hold the server's graceful
+	// shutdown for its whole grace period; they are closed first.
+	client := engine.NewClient(nil)
+	defer client.CloseIdleConnections()
+	eng, err := engine.New(contract, engine.Options{BaseURL: srv.URL, Token: srv.Token, Strict: strict, Client: client})
+	require.NoError(t, err)
+	cases := suites.Build(contract, suites.Config{
+		ContactID: srv.ContactID, ForeignContactID: srv.ForeignContactID, HaveToken: true, Seed: 1,
+	})
+	require.NotEmpty(t, cases)
+	return eng.Run(context.Background(), cases, nil)
+}
+
+// naming returns the results with the outcome that carry a finding on the requirement.
+func naming(results []*engine.Result, outcome engine.Outcome, requirement string) []*engine.Result {
+	var out []*engine.Result
+	for _, r := range results {
+		if r.Outcome != outcome {
+			continue
+		}
+		for _, f := range r.Findings {
+			if f.RequirementID == requirement {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// missed lists, for a failure message, the results that did not pass and what they named.
+func missed(results []*engine.Result) string {
+	var lines []string
+	for _, r := range results {
+		if r.Outcome == engine.Pass {
+			continue
+		}
+		var ids []string
+		for _, f := range r.Findings {
+			ids = append(ids, f.RequirementID+": "+f.Actual)
+		}
+		lines = append(lines, fmt.Sprintf("%s %s %s %s", r.Outcome, r.ID, r.Reason, strings.Join(ids, "; ")))
+	}
+	if len(lines) == 0 {
+		return "every case passed"
+	}
+	return strings.Join(lines, "\n")
+}
+
+func requireAllPass(t *testing.T, results []*engine.Result) {
+	t.Helper()
+	s := engine.Summarize(results)
+	require.Equal(t, s.Total, s.Pass, "%s\n%s", s, missed(results))
+}
+
+func TestCleanServerPassesEveryCaseStrictly(t *testing.T) {
+	requireAllPass(t, runSuite(t, loadContract(t), refserver.Options{}, true))
+}
+
+// TestEveryFaultIsCaught is the detection figure the README reports: every fault of the corpus
+// must make at least one case fail on the requirement it names. A fault against a SHOULD-level
+// requirement is run in strict mode, and must stay a mere warning without it.
+func TestEveryFaultIsCaught(t *testing.T) {
+	contract := loadContract(t)
+	faults := refserver.Faults()
+	require.GreaterOrEqual(t, len(faults), 30, "the corpus has shrunk")
+	caught := 0
+	for _, f := range faults {
+		t.Run(f.Name, func(t *testing.T) {
+			req := suites.RequirementByID(f.Catches)
+			require.NotNil(t, req, "the fault names an unknown requirement %q", f.Catches)
+			require.Equal(t, req.Level == suites.Should, f.Strict,
+				"%s is %s-level: a fault is marked Strict exactly when its requirement is SHOULD-level", req.ID, req.Level)
+			results := runSuite(t, contract, refserver.Options{Fault: f.Name}, f.Strict)
+			hits := naming(results, engine.Fail, f.Catches)
+			if len(hits) == 0 {
+				t.Errorf("fault %s (%s) went uncaught: no failure names %s\n%s", f.Name, f.Description, f.Catches, missed(results))
+				return
+			}
+			if f.Strict {
+				lenient := runSuite(t, contract, refserver.Options{Fault: f.Name}, false)
+				assert.Empty(t, naming(lenient, engine.Fail, f.Catches), "outside strict mode a SHOULD-level finding is no failure")
+				assert.Equal(t, 0, engine.Summarize(lenient).Fail, "the fault breaks a SHOULD-level requirement only:\n%s", missed(lenient))
+				assert.NotEmpty(t, naming(lenient, engine.Warn, f.Catches), "outside strict mode the finding is a warning")
+			}
+			caught++
+			t.Logf("caught by %d case(s), first %s", len(hits), hits[0].ID)
+		})
+	}
+	t.Logf("detection: %d of %d faults caught", caught, len(faults))
+	assert.Equal(t, len(faults), caught, "the suite must catch every fault of the corpus")
+}
+
+// Every requirement of the catalogue has a fault that proves its check can fail.
+func TestEveryRequirementHasAFault(t *testing.T) {
+	covered := map[string][]string{}
+	for _, f := range refserver.Faults() {
+		covered[f.Catches] = append(covered[f.Catches], f.Name)
+	}
+	var uncovered []string
+	for _, r := range suites.Requirements() {
+		if len(covered[r.ID]) == 0 {
+			uncovered = append(uncovered, r.ID)
+		}
+	}
+	sort.Strings(uncovered)
+	assert.Empty(t, uncovered, "requirements no fault proves")
+}

@@ -77,6 +77,9 @@ func TestOutWritesEveryReport(t *testing.T) {
 	for _, name := range []string{"junit.xml", "results.json", "report.html", "summary.md"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err, name)
+		info, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o644), info.Mode().Perm(), "%s is meant to be published", name)
 		text := string(b)
 		if name == "report.html" {
 			text = strings.NewReplacer("&#39;", "'", "&#34;", `"`).Replace(text)

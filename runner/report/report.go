@@ -60,6 +60,11 @@ func WriteFile(path string, write func(io.Writer) error) error {
 		f.Close()
 		return fmt.Errorf("cannot write %s: %v", path, err)
 	}
+	// A temporary file is private; a report is meant to be published.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("cannot write %s: %v", path, err)
 	}

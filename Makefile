@@ -1,8 +1,9 @@
 # The README's two commands: `make run` (the suite against the embedded reference server) and
-# `make test` (vet and every test). Go fetches the modules itself on first use.
+# `make test` (vet and every test). Go fetches the modules itself on first use. `make docs`
+# regenerates docs/requirements.md.
 GO ?= go
 
-.PHONY: run test vet build interop
+.PHONY: run test vet build docs interop
 run:
 	$(GO) run ./runner
 
@@ -22,3 +23,9 @@ build:
 # golden files in testdata/interop/ instead of comparing.
 interop:
 	GO=$(GO) UPDATE_GOLDEN=$(UPDATE_GOLDEN) bash testdata/interop/run.sh
+
+# docs/requirements.md is generated from the requirement catalogue and the case tables; a test
+# fails when it is stale. Written through a temporary file, so a failed run leaves it intact.
+docs:
+	$(GO) run ./runner --list-markdown > docs/requirements.md.tmp
+	mv docs/requirements.md.tmp docs/requirements.md

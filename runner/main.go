@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -43,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if len(args) > 0 && args[0] == "serve" {
 		return serve(ctx, args[1:], stdout, stderr)
 	}
+	// Whether a person is watching is decided on the real files, before they are wrapped.
+	terminal := isTerminal(stdout) && isTerminal(stderr)
 	cfg, err := config.Parse(args, getenv, stderr)
 	if errors.Is(err, config.ErrHelp) {
 		return exitConformant
@@ -61,12 +65,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "runner: %s\n", oneLine(err))
 		return exitNoRun
 	}
+	selection := engine.Selection{Run: cfg.Run, Skip: cfg.Skip}
+	if cfg.ListMarkdown {
+		return printMarkdownCatalogue(stdout, stderr, contract)
+	}
 	if cfg.List {
-		printCatalogue(stdout, contract, cfg)
+		printCatalogue(stdout, contract, cfg, selection)
 		return exitConformant
+	}
+	reports, err := reportPaths(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner: %s\n", err)
+		return exitNoRun
 	}
 
 	target := cfg.BaseURL
+	tokens := engine.StaticToken(cfg.Token)
 	if target == "" {
 		srv, err := refserver.Start(refserver.Options{})
 		if err != nil {
@@ -76,11 +90,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		defer srv.Close()
 		target = srv.URL
 		cfg.Token, cfg.ContactID, cfg.ForeignContactID = srv.Token, srv.ContactID, srv.ForeignContactID
+		tokens = engine.StaticToken(srv.Token)
+		redactor.AddToken(srv.Token)
 		fmt.Fprintf(stdout, "no --base-url given: running against the embedded reference server at %s\n", srv.URL)
+	} else if cfg.TokenCommand != "" {
+		if tokens, err = engine.CommandToken(ctx, cfg.TokenCommand, config.MinTokenLength, redactor); err != nil {
+			fmt.Fprintf(stderr, "runner: %s\n", err)
+			return exitNoRun
+		}
 	}
 	eng, err := engine.New(contract, engine.Options{
 		BaseURL: target, Token: cfg.Token, Redact: cfg.Redact, Timeout: cfg.Timeout, MaxBody: cfg.MaxBody,
 		Concurrency: cfg.Concurrency, Strict: cfg.Strict, UserAgent: "contacts-conformance/" + report.Version,
+		Selection: selection, Tokens: tokens, Redactor: redactor,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
@@ -92,30 +114,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 
 	cases := suites.Build(contract, suites.Config{
-		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: cfg.Token != "", Seed: cfg.Seed,
+		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed,
 	})
-	out := &textReporter{w: stdout, verbose: cfg.Verbose, quiet: cfg.Quiet}
+	if selection.Count(cases) == 0 {
+		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %d cases (see --list)\n", len(cases))
+		return exitNoRun
+	}
+	out := &textReporter{w: stdout, verbose: cfg.Verbose, quiet: cfg.Quiet, total: len(cases)}
+	if terminal && !cfg.Quiet {
+		out.progress = stderr
+	}
 	out.header(contract, target, cfg)
 	started := time.Now()
 	results := eng.Run(ctx, cases, out.result)
 	run := &report.Run{
 		SuiteVersion: report.Version, SpecSHA256: contract.Hash, Target: redactor.String(target),
 		Started: started, Finished: time.Now(), Seed: cfg.Seed, Strict: cfg.Strict,
-		Config: cfg.Redacted(), Summary: engine.Summarize(results), Results: results,
+		Config: cfg.Redacted(), Endpoints: report.EndpointsOf(contract),
+		Summary: engine.Summarize(results), Results: results,
 	}
 	run.Config["base_url"] = run.Target
-	out.summary(run)
+	out.summary(run, tokens.Renewals())
 
-	code := verdict(run.Summary)
-	for _, w := range []struct {
-		path  string
-		write func(io.Writer, *report.Run) error
-	}{{cfg.JSONFile, report.JSON}, {cfg.JUnitFile, report.JUnit}} {
-		if w.path == "" {
-			continue
-		}
-		write := w.write
-		if err := report.WriteFile(w.path, func(f io.Writer) error { return write(&redactingWriter{w: f, r: redactor}, run) }); err != nil {
+	code := exitCodes[run.Verdict()]
+	for _, path := range slices.Sorted(maps.Keys(reports)) {
+		write := reports[path]
+		if err := report.WriteFile(path, func(f io.Writer) error { return write(&redactingWriter{w: f, r: redactor}, run) }); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
 			code = exitNoRun
 		}
@@ -123,17 +147,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return code
 }
 
-// verdict maps the summary to the exit code: a conformance failure is a verdict even when some
-// cases could not run; harness errors alone mean the verdict is incomplete.
-func verdict(s engine.Summary) int {
-	switch {
-	case s.Fail > 0:
-		return exitFailures
-	case s.Error > 0:
-		return exitNoRun
-	default:
-		return exitConformant
-	}
+// exitCodes maps the verdict every report states to the exit code.
+var exitCodes = map[string]int{
+	report.Conformant:    exitConformant,
+	report.NotConformant: exitFailures,
+	report.Incomplete:    exitNoRun,
 }
 
 // reachable dials the target once, so that a wrong host or port is one clear line and exit 2

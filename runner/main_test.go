@@ -34,12 +34,17 @@ func TestDefaultRunAgainstEmbeddedServerPasses(t *testing.T) {
 	require.Equal(t, exitConformant, o.code, "stdout:\n%s\nstderr:\n%s", o.stdout, o.stderr)
 	assert.Contains(t, o.stdout, "embedded reference server")
 	assert.Contains(t, o.stdout, "seed 42")
-	assert.Regexp(t, `\n\d+ cases: \d+ passed, 0 failed, 0 warnings, 0 skipped, 0 errors\n$`, o.stdout)
+	assert.Regexp(t, `\n\d+ cases: \d+ passed, 0 failed, 0 warnings, 0 skipped, 0 errors, 0 not selected: conformant\n$`, o.stdout)
 }
 
 // Bad input is one line on stderr and exit 2, never a panic or a usage dump.
 func TestRunCannotBeMade(t *testing.T) {
 	closed := closedPort(t)
+	srv, err := refserver.Start(refserver.Options{})
+	require.NoError(t, err)
+	defer srv.Close()
+	aFile := filepath.Join(t.TempDir(), "a-file")
+	require.NoError(t, os.WriteFile(aFile, nil, 0o600))
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -56,6 +61,15 @@ func TestRunCannotBeMade(t *testing.T) {
 		{"base url not http", nil, []string{"--base-url", "ftp://example.com", "--token", "token-0123"}, "not an http:// or https:// URL"},
 		{"base url with credentials", nil, []string{"--base-url", "https://u:p@example.com", "--token", "token-0123"}, "must not carry credentials"},
 		{"unreachable server", nil, []string{"--base-url", "http://" + closed, "--token", "token-0123"}, "cannot reach http://" + closed},
+		{"bad --run", nil, []string{"--run", "auth/("}, `--run "auth/(" is not a valid regular expression: missing closing )`},
+		{"bad --skip from env", map[string]string{"CONFORMANCE_SKIP": "*x"}, nil, `--skip "*x" is not a valid regular expression: missing argument to repetition operator`},
+		{"selection of no case", nil, []string{"--base-url", srv.URL, "--token", srv.Token, "--run", "^no-such-case$"}, "--run/--skip select none of the"},
+		{"token and token command", nil, []string{"--token", "token-0123", "--token-command", "echo x"}, "give one of --token and --token-command"},
+		{"verbose and quiet", nil, []string{"-v", "--quiet"}, "-v and --quiet contradict each other"},
+		{"failing token command", nil, []string{"--base-url", srv.URL, "--token-command", "echo leaked-output-1234; exit 4"}, "--token-command failed (exit status 4); its output is not shown"},
+		{"token command printing nothing", nil, []string{"--base-url", srv.URL, "--token-command", "true"}, "--token-command printed no token"},
+		{"--out under a file", nil, []string{"--out", filepath.Join(aFile, "reports")}, "--out " + filepath.Join(aFile, "reports") + ": " + aFile + ": not a directory"},
+		{"--json in a missing directory", nil, []string{"--json", filepath.Join(aFile+"-missing", "r.json")}, "the directory " + aFile + "-missing does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +78,8 @@ func TestRunCannotBeMade(t *testing.T) {
 			assert.Contains(t, o.stderr, tt.wantErr)
 			assert.Equal(t, 1, strings.Count(o.stderr, "\n"), "one line: %q", o.stderr)
 			assert.NotContains(t, o.stderr, "goroutine")
+			assert.NotContains(t, o.stderr, "leaked-output")
+			assert.Empty(t, o.stdout, "a run that cannot be made prints its one line and nothing else")
 		})
 	}
 }

@@ -16,6 +16,11 @@ import (
 type textReporter struct {
 	w              io.Writer
 	verbose, quiet bool
+	// progress is set when a person watches a terminal: one line there, rewritten as each case
+	// ends, counts the outcomes, and passing cases get no line of their own.
+	progress io.Writer
+	total    int
+	ended    []*engine.Result
 	// Cases end in any order; lines are printed in the cases' order, as soon as every case
 	// before them has ended, so two runs print the same text.
 	pending map[int]*engine.Result
@@ -39,15 +44,45 @@ func (t *textReporter) result(i int, r *engine.Result) {
 		t.pending = map[int]*engine.Result{}
 	}
 	t.pending[i] = r
+	t.ended = append(t.ended, r)
+	t.clearProgress()
 	for t.pending[t.next] != nil {
 		t.print(t.pending[t.next])
 		delete(t.pending, t.next)
 		t.next++
 	}
+	if t.progress != nil {
+		c := engine.Summarize(t.ended)
+		fmt.Fprintf(t.progress, "[%d/%d] %d passed, %d failed, %d warnings, %d skipped, %d errors",
+			c.Total, t.total, c.Pass, c.Fail, c.Warn, c.Skip, c.Error)
+	}
+}
+
+// clearProgress erases the progress line, so the next line starts on a clean row.
+func (t *textReporter) clearProgress() {
+	if t.progress != nil {
+		fmt.Fprint(t.progress, "\r\033[K")
+	}
+}
+
+// shows reports whether a case gets a line of its own: failures and errors always; warnings and
+// skips unless --quiet; passes unless --quiet or a progress line counts them; cases left out by
+// --run/--skip never (the summary counts them, --list names them).
+func (t *textReporter) shows(o engine.Outcome) bool {
+	switch {
+	case o == engine.Fail || o == engine.Error:
+		return true
+	case o == engine.Disabled || t.quiet:
+		return false
+	case t.verbose:
+		return true
+	default:
+		return o != engine.Pass || t.progress == nil
+	}
 }
 
 func (t *textReporter) print(r *engine.Result) {
-	if t.quiet && r.Outcome != engine.Fail && r.Outcome != engine.Error {
+	if !t.shows(r.Outcome) {
 		return
 	}
 	line := fmt.Sprintf("%s %s  %s", outcomeLabel[r.Outcome], r.ID, r.Title)
@@ -71,7 +106,8 @@ func oneLineBody(s string) string {
 	return s
 }
 
-func (t *textReporter) summary(run *report.Run) {
+func (t *textReporter) summary(run *report.Run, renewals int) {
+	t.clearProgress()
 	var failed []*engine.Result
 	for _, r := range run.Results {
 		if r.Outcome == engine.Fail || r.Outcome == engine.Warn {
@@ -92,25 +128,48 @@ func (t *textReporter) summary(run *report.Run) {
 			fmt.Fprintf(t.w, "  reproduce: %s\n", r.Curl)
 		}
 	}
-	fmt.Fprintf(t.w, "\n%s\n", run.Summary)
+	if renewals > 0 {
+		fmt.Fprintf(t.w, "\nthe token expired during the run and --token-command renewed it %d time(s)\n", renewals)
+	}
+	fmt.Fprintf(t.w, "\n%s: %s\n", run.Summary, run.Verdict())
 }
 
-// printCatalogue prints the requirements and the cases that check them, sending nothing.
-func printCatalogue(w io.Writer, c *spec.Contract, cfg *config.Config) {
+// catalogueConfig builds every case the suites have, whatever the user configured, with fixed
+// ids and seed, so docs/requirements.md changes only when the catalogue does.
+var catalogueConfig = suites.Config{
+	ContactID:        "00000000-0000-4000-8000-00000000c0de",
+	ForeignContactID: "00000000-0000-4000-8000-0000000f0e16",
+	HaveToken:        true,
+	Seed:             1,
+}
+
+// regenerateDocs is how docs/requirements.md is regenerated; the file and the test name it.
+const regenerateDocs = "`make docs` (that is, `go run ./runner --list-markdown > docs/requirements.md`)"
+
+// printMarkdownCatalogue prints docs/requirements.md.
+func printMarkdownCatalogue(stdout, stderr io.Writer, c *spec.Contract) int {
+	if err := report.Catalogue(stdout, suites.Requirements(), suites.Build(c, catalogueConfig), regenerateDocs); err != nil {
+		fmt.Fprintf(stderr, "runner: %s\n", err)
+		return exitNoRun
+	}
+	return exitConformant
+}
+
+// printCatalogue prints the requirements and the selected cases that check them, sending nothing.
+func printCatalogue(w io.Writer, c *spec.Contract, cfg *config.Config, sel engine.Selection) {
 	fmt.Fprintln(w, "Requirements:")
 	for _, r := range suites.Requirements() {
 		fmt.Fprintf(w, "  %-10s %-6s %s\n             anchor: %s\n", r.ID, r.Level, r.Text, r.Anchor)
 	}
-	fmt.Fprintln(w, "\nCases:")
 	cases := suites.Build(c, suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed})
+	fmt.Fprintf(w, "\nCases (%d of %d selected):\n", sel.Count(cases), len(cases))
 	for _, cs := range cases {
+		if !sel.Selects(cs) {
+			continue
+		}
 		var ids []string
-		seen := map[string]bool{}
-		for _, ch := range cs.Checks {
-			if !seen[ch.Req.ID] {
-				seen[ch.Req.ID] = true
-				ids = append(ids, ch.Req.ID)
-			}
+		for _, r := range cs.Requirements() {
+			ids = append(ids, r.ID)
 		}
 		fmt.Fprintf(w, "  %-55s %s\n  %55s %s\n", cs.ID, strings.Join(ids, " "), "", cs.Title)
 	}

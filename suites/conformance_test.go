@@ -16,7 +16,9 @@ import (
 // TestConformance is the `go test` driver of the suites: configured from the same environment
 // variables as the runner (CONFORMANCE_BASE_URL, CONFORMANCE_TOKEN, ...), and against the
 // embedded reference server when no base URL is set. Each case is a subtest named by its id, so
-// `go test ./suites -run 'TestConformance/auth/'` selects an area.
+// `go test ./suites -run 'TestConformance/auth/'` selects an area; CONFORMANCE_RUN and
+// CONFORMANCE_SKIP select as --run and --skip do, and CONFORMANCE_TOKEN_COMMAND renews an
+// expiring token as --token-command does.
 func TestConformance(t *testing.T) {
 	cfg, err := config.FromEnv()
 	require.NoError(t, err, "configuration from the environment")
@@ -28,23 +30,31 @@ func TestConformance(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(srv.Close)
 		cfg.BaseURL, cfg.Token, cfg.ContactID, cfg.ForeignContactID = srv.URL, srv.Token, srv.ContactID, srv.ForeignContactID
+		cfg.TokenCommand = ""
+	}
+	redactor := engine.NewRedactor(cfg.Token, cfg.Redact...)
+	tokens := engine.StaticToken(cfg.Token)
+	if cfg.TokenCommand != "" {
+		tokens, err = engine.CommandToken(context.Background(), cfg.TokenCommand, config.MinTokenLength, redactor)
+		require.NoError(t, err)
 	}
 	eng, err := engine.New(contract, engine.Options{
 		BaseURL: cfg.BaseURL, Token: cfg.Token, Redact: cfg.Redact, Timeout: cfg.Timeout,
 		MaxBody: cfg.MaxBody, Strict: cfg.Strict,
+		Selection: engine.Selection{Run: cfg.Run, Skip: cfg.Skip}, Tokens: tokens, Redactor: redactor,
 	})
 	require.NoError(t, err)
 	t.Logf("target %s, seed %d (repeat with CONFORMANCE_SEED=%d)", eng.Redactor().String(cfg.BaseURL), cfg.Seed, cfg.Seed)
 
 	cases := suites.Build(contract, suites.Config{
-		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: cfg.Token != "", Seed: cfg.Seed,
+		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed,
 	})
 	require.NotEmpty(t, cases)
 	for _, c := range cases {
 		t.Run(c.ID, func(t *testing.T) {
 			r := eng.Execute(context.Background(), c)
 			switch r.Outcome {
-			case engine.Skip:
+			case engine.Skip, engine.Disabled:
 				t.Skip(r.Reason)
 			case engine.Error:
 				t.Fatalf("the case could not run: %s", r.Reason)

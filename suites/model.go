@@ -7,6 +7,7 @@ package suites
 import (
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 
 	"github.com/contacts-conformance/suite/spec"
@@ -47,6 +48,20 @@ type Case struct {
 	Checks []Check
 	// Skip, when set, says which missing input keeps the case from running, naming the flag.
 	Skip string
+}
+
+// Requirements lists the requirements the case checks, each once, ordered by id.
+func (c *Case) Requirements() []*Requirement {
+	var reqs []*Requirement
+	seen := map[*Requirement]bool{}
+	for _, ch := range c.Checks {
+		if !seen[ch.Req] {
+			seen[ch.Req] = true
+			reqs = append(reqs, ch.Req)
+		}
+	}
+	sort.Slice(reqs, func(i, j int) bool { return reqs[i].ID < reqs[j].ID })
+	return reqs
 }
 
 // Request is what a case sends. Nothing here is secret: the token is inserted by Auth at send

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +35,17 @@ type Config struct {
 	Quiet            bool
 	// SeedSet records whether the seed was chosen by the user, for the report.
 	SeedSet bool
+
+	// Selection, reports and renewable tokens.
+	//
+	// Run and Skip select cases by id, title or requirement id (nil: no constraint).
+	Run, Skip *regexp.Regexp
+	// OutDir receives every report at once (junit.xml, results.json, report.html, summary.md).
+	OutDir string
+	// TokenCommand is run with sh -c to obtain the token, and again when it expires.
+	TokenCommand string
+	// ListMarkdown prints the requirement catalogue as the Markdown of docs/requirements.md.
+	ListMarkdown bool
 }
 
 // Secrets shorter than these cannot be redacted without garbling ordinary text.
@@ -41,7 +54,7 @@ const (
 	MinRedactLength = 4
 )
 
-// Setting documents one configurable value; the README's table is generated from the same list.
+// Setting documents one configurable value; a test checks that the README's flag table names each.
 type Setting struct {
 	Flag, Env, Help string
 }
@@ -60,6 +73,10 @@ var Settings = []Setting{
 	{"--max-body", "CONFORMANCE_MAX_BODY", "cap on a response body in bytes, after decompression (default 4194304)"},
 	{"--strict", "CONFORMANCE_STRICT", "SHOULD-level findings fail the run"},
 	{"--redact", "CONFORMANCE_REDACT", "a further value never to print (repeatable; comma-separated in the environment)"},
+	{"--token-command", "CONFORMANCE_TOKEN_COMMAND", "command (run with sh -c) whose output is the token; run again when the token expires"},
+	{"--run", "CONFORMANCE_RUN", "run only the cases whose id, title or requirement id matches this regular expression"},
+	{"--skip", "CONFORMANCE_SKIP", "leave out the cases whose id, title or requirement id matches this regular expression"},
+	{"--out", "CONFORMANCE_OUT", "write every report to this directory: junit.xml, results.json, report.html, summary.md"},
 }
 
 // ErrHelp is returned when the user asked for help; the usage has been printed.
@@ -86,6 +103,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	fs.BoolVar(&c.List, "list", false, "")
 	fs.BoolVar(&c.Verbose, "v", false, "")
 	fs.BoolVar(&c.Quiet, "quiet", false, "")
+	resolveExtras := c.defineExtraFlags(fs)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -114,6 +132,9 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	env("seed", seed)
 	env("concurrency", concurrency)
 	env("max-body", maxBody)
+	if err := resolveExtras(set, env); err != nil {
+		return nil, err
+	}
 	if !set["strict"] {
 		if v := getenv("CONFORMANCE_STRICT"); v != "" {
 			b, err := strconv.ParseBool(v)
@@ -158,10 +179,63 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 			return nil, fmt.Errorf("--redact %q is shorter than %d characters; redacting it would garble every report", v, MinRedactLength)
 		}
 	}
-	if c.BaseURL != "" && c.Token == "" {
-		return nil, errors.New("--base-url needs a token: set --token or CONFORMANCE_TOKEN")
+	if c.BaseURL != "" && c.Token == "" && c.TokenCommand == "" {
+		return nil, errors.New("--base-url needs a token: set --token, --token-command or CONFORMANCE_TOKEN")
 	}
 	return c, nil
+}
+
+// defineExtraFlags registers the flags of selection, reports and renewable tokens; the function
+// it returns reads their environment variables and validates them, once the flags are parsed.
+func (c *Config) defineExtraFlags(fs *flag.FlagSet) func(set map[string]bool, env func(string, *string)) error {
+	var run, skip string
+	fs.StringVar(&run, "run", "", "")
+	fs.StringVar(&skip, "skip", "", "")
+	fs.StringVar(&c.OutDir, "out", "", "")
+	fs.StringVar(&c.TokenCommand, "token-command", "", "")
+	fs.BoolVar(&c.ListMarkdown, "list-markdown", false, "")
+	return func(set map[string]bool, env func(string, *string)) error {
+		env("run", &run)
+		env("skip", &skip)
+		env("out", &c.OutDir)
+		env("token-command", &c.TokenCommand)
+		var err error
+		if c.Run, err = pattern("run", run); err != nil {
+			return err
+		}
+		if c.Skip, err = pattern("skip", skip); err != nil {
+			return err
+		}
+		// The token and the command are one setting: a flag wins over the other's variable.
+		switch {
+		case c.Token == "" || c.TokenCommand == "":
+		case set["token-command"] && !set["token"]:
+			c.Token = ""
+		case set["token"] && !set["token-command"]:
+			c.TokenCommand = ""
+		default:
+			return errors.New("both a token and a token command are set; give one of --token and --token-command")
+		}
+		if c.Verbose && c.Quiet {
+			return errors.New("-v and --quiet contradict each other; give one")
+		}
+		return nil
+	}
+}
+
+func pattern(name, v string) (*regexp.Regexp, error) {
+	if v == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(v)
+	if err != nil {
+		var serr *syntax.Error
+		if errors.As(err, &serr) {
+			return nil, fmt.Errorf("--%s %q is not a valid regular expression: %s", name, v, serr.Code)
+		}
+		return nil, fmt.Errorf("--%s %q is not a valid regular expression", name, v)
+	}
+	return re, nil
 }
 
 func duration(name, v string, def time.Duration) (time.Duration, error) {
@@ -199,7 +273,8 @@ func PrintUsage(w io.Writer) {
 	for _, s := range Settings {
 		fmt.Fprintf(w, "  %-22s %-32s %s\n", s.Flag, s.Env, s.Help)
 	}
-	fmt.Fprintln(w, "  --list                 print the requirement catalogue and the cases, send nothing")
+	fmt.Fprintln(w, "  --list                 print the requirement catalogue and the selected cases, send nothing")
+	fmt.Fprintln(w, "  --list-markdown        print the whole catalogue as Markdown (docs/requirements.md), send nothing")
 	fmt.Fprintln(w, "  -v                     print every case's request and response")
 	fmt.Fprintln(w, "  --quiet                print only failures and the summary")
 	fmt.Fprintln(w, "\nexit codes: 0 every requirement met; 1 at least one conformance failure; 2 the run could not be made")
@@ -207,13 +282,9 @@ func PrintUsage(w io.Writer) {
 
 // Redacted is the configuration as a report may show it.
 func (c *Config) Redacted() map[string]string {
-	token := "(none)"
-	if c.Token != "" {
-		token = "[REDACTED]"
-	}
 	return map[string]string{
 		"base_url":           c.BaseURL,
-		"token":              token,
+		"token":              given(c.Token != ""),
 		"contact_id":         c.ContactID,
 		"foreign_contact_id": c.ForeignContactID,
 		"timeout":            c.Timeout.String(),
@@ -221,7 +292,26 @@ func (c *Config) Redacted() map[string]string {
 		"concurrency":        strconv.Itoa(c.Concurrency),
 		"strict":             strconv.FormatBool(c.Strict),
 		"redacted_values":    strconv.Itoa(len(c.Redact)),
+		"token_command":      given(c.TokenCommand != ""),
+		"run":                patternText(c.Run),
+		"skip":               patternText(c.Skip),
 	}
+}
+
+// given shows whether a secret setting was set, never its value: a token command may carry
+// credentials of its own.
+func given(set bool) string {
+	if set {
+		return "[REDACTED]"
+	}
+	return "(none)"
+}
+
+func patternText(re *regexp.Regexp) string {
+	if re == nil {
+		return ""
+	}
+	return re.String()
 }
 
 // FromEnv reads the configuration from the environment alone, as `go test` does.

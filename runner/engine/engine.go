@@ -48,6 +48,14 @@ type Options struct {
 	UserAgent string
 	// Client replaces the default client (tests, TLS settings).
 	Client *http.Client
+
+	// Selection leaves cases out (--run, --skip); they end as Disabled, unsent.
+	Selection Selection
+	// Tokens, when set, supplies the token instead of Token, renewing it when it expires.
+	Tokens *TokenSource
+	// Redactor, when set, is shared with the caller, so tokens renewed during the run are
+	// redacted from the caller's output too.
+	Redactor *Redactor
 }
 
 // Defaults for the options left at zero.
@@ -64,6 +72,7 @@ type Engine struct {
 	client   *http.Client
 	contract *spec.Contract
 	redactor *Redactor
+	tokens   *TokenSource
 }
 
 // New validates the options; an error here means the run cannot be made.
@@ -88,7 +97,14 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 	if client == nil {
 		client = NewClient(nil)
 	}
-	return &Engine{opts: opts, base: base, client: client, contract: contract, redactor: NewRedactor(opts.Token, opts.Redact...)}, nil
+	e := &Engine{opts: opts, base: base, client: client, contract: contract, redactor: opts.Redactor, tokens: opts.Tokens}
+	if e.redactor == nil {
+		e.redactor = NewRedactor(opts.Token, opts.Redact...)
+	}
+	if e.tokens == nil {
+		e.tokens = StaticToken(opts.Token)
+	}
+	return e, nil
 }
 
 // NewClient returns a client that never follows a redirect: a redirect is a finding to report, and
@@ -158,7 +174,12 @@ func (e *Engine) Run(ctx context.Context, cases []*suites.Case, progress func(in
 
 // Execute runs one case.
 func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
-	r := &Result{ID: c.ID, Area: c.Area, Title: c.Title, Operation: c.Operation.ID, Started: time.Now()}
+	r := &Result{ID: c.ID, Area: c.Area, Title: c.Title, Operation: c.Operation.ID}
+	if !e.opts.Selection.Selects(c) {
+		r.Outcome, r.Reason = Disabled, e.opts.Selection.reason()
+		return r
+	}
+	r.Started = time.Now()
 	defer func() { r.Duration = time.Since(r.Started) }()
 	if c.Skip != "" {
 		r.Outcome, r.Reason = Skip, c.Skip
@@ -168,14 +189,11 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 		r.Outcome, r.Reason = Error, "not run: the run's deadline passed first"
 		return r
 	}
-	req, err := e.request(ctx, c)
-	if err != nil {
-		r.Outcome, r.Reason = Error, e.redactor.String(err.Error())
-		return r
+	req, ex, err := e.exchange(ctx, c)
+	if req != nil {
+		r.Request = e.requestView(c, req)
+		r.Curl = e.curl(c, req)
 	}
-	r.Request = e.requestView(c, req)
-	r.Curl = e.curl(c, req)
-	ex, err := e.send(req, c)
 	if err != nil {
 		r.Outcome, r.Reason = Error, e.redactor.String(explain(err, e.opts))
 		return r
@@ -185,7 +203,7 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 	return r
 }
 
-func (e *Engine) request(ctx context.Context, c *suites.Case) (*http.Request, error) {
+func (e *Engine) request(ctx context.Context, c *suites.Case, token string) (*http.Request, error) {
 	target := e.base.String() + c.Request.Path
 	if len(c.Request.Query) > 0 {
 		target += "?" + c.Request.Query.Encode()
@@ -203,7 +221,7 @@ func (e *Engine) request(ctx context.Context, c *suites.Case) (*http.Request, er
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", e.opts.UserAgent)
-	if v, ok := c.Request.Auth.Header(e.opts.Token); ok {
+	if v, ok := c.Request.Auth.Header(token); ok {
 		// Set directly: Header.Set would drop nothing here, but an empty value must still be sent.
 		req.Header["Authorization"] = []string{v}
 	}
@@ -267,7 +285,13 @@ func explain(err error, opts Options) string {
 
 // Summary counts outcomes.
 type Summary struct {
-	Total, Pass, Fail, Warn, Skip, Error int
+	Total    int `json:"total"`
+	Pass     int `json:"pass"`
+	Fail     int `json:"fail"`
+	Warn     int `json:"warn"`
+	Skip     int `json:"skip"`
+	Error    int `json:"error"`
+	Disabled int `json:"disabled"`
 }
 
 // Summarize counts the results.
@@ -286,13 +310,15 @@ func Summarize(results []*Result) Summary {
 			s.Skip++
 		case Error:
 			s.Error++
+		case Disabled:
+			s.Disabled++
 		}
 	}
 	return s
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("%d cases: %d passed, %d failed, %d warnings, %d skipped, %d errors", s.Total, s.Pass, s.Fail, s.Warn, s.Skip, s.Error)
+	return fmt.Sprintf("%d cases: %d passed, %d failed, %d warnings, %d skipped, %d errors, %d not selected", s.Total, s.Pass, s.Fail, s.Warn, s.Skip, s.Error, s.Disabled)
 }
 
 func truncate(b []byte, n int) (string, bool) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/contacts-conformance/suite/suites"
@@ -22,7 +23,7 @@ type Result struct {
 	Request   *RequestView  `json:"request,omitempty"`
 	Response  *ResponseView `json:"response,omitempty"`
 	Curl      string        `json:"curl,omitempty"`
-	Started   time.Time     `json:"started"`
+	Started   time.Time     `json:"started,omitzero"`
 	Duration  time.Duration `json:"duration_ns"`
 }
 
@@ -139,35 +140,57 @@ func shellQuoteKeepingToken(s string) string {
 	return b.String()
 }
 
-// Redactor replaces secrets in any string with [REDACTED].
+// Redactor replaces secrets in any string with [REDACTED]. Tokens renewed during a run are added
+// to it while other goroutines redact, hence the lock.
 type Redactor struct {
+	mu       sync.RWMutex
+	secrets  []string
 	replacer *strings.Replacer
 }
 
 // NewRedactor redacts the token, what the suites derive from it, and the extra values.
 func NewRedactor(token string, extra ...string) *Redactor {
-	var secrets []string
-	for _, s := range append([]string{token}, extra...) {
-		if s != "" {
-			secrets = append(secrets, s)
-		}
-	}
+	r := &Redactor{}
+	r.add(extra...)
+	r.AddToken(token)
+	return r
+}
+
+// AddToken redacts a token and what the suites derive from it.
+func (r *Redactor) AddToken(token string) {
 	if len(token) > 4 {
 		// The suites send the token minus its last character; a server may echo it back.
-		secrets = append(secrets, token[:len(token)-1])
+		r.add(token, token[:len(token)-1])
+	} else {
+		r.add(token)
+	}
+}
+
+func (r *Redactor) add(values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range values {
+		if s != "" {
+			r.secrets = append(r.secrets, s)
+		}
 	}
 	// Longest first, so that a secret containing another is replaced whole.
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	pairs := make([]string, 0, 2*len(secrets))
-	for _, s := range secrets {
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	pairs := make([]string, 0, 2*len(r.secrets))
+	for _, s := range r.secrets {
 		pairs = append(pairs, s, "[REDACTED]")
 	}
-	return &Redactor{replacer: strings.NewReplacer(pairs...)}
+	r.replacer = strings.NewReplacer(pairs...)
 }
 
 // String redacts s.
 func (r *Redactor) String(s string) string {
-	if r == nil || r.replacer == nil {
+	if r == nil {
+		return s
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.replacer == nil {
 		return s
 	}
 	return r.replacer.Replace(s)

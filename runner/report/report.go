@@ -1,5 +1,7 @@
-// Package report turns a run's results into the artefacts people read: the terminal text, a JSON
-// results file and JUnit XML. Results arrive already redacted; the writers add nothing secret.
+// Package report turns a run's results into the artefacts people read: a JSON results file (its
+// schema is testdata/results.schema.json), JUnit XML, a self-contained HTML report, a Markdown
+// summary and the Markdown requirement catalogue. Results arrive already redacted; the writers
+// add nothing secret.
 package report
 
 import (
@@ -7,8 +9,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,8 +34,18 @@ type Run struct {
 	Seed         int64             `json:"seed"`
 	Strict       bool              `json:"strict"`
 	Config       map[string]string `json:"config"`
-	Summary      engine.Summary    `json:"summary"`
-	Results      []*engine.Result  `json:"results"`
+	// Endpoints are the operations of the document, in the order the reports list them.
+	Endpoints []Endpoint       `json:"endpoints"`
+	Summary   engine.Summary   `json:"summary"`
+	Results   []*engine.Result `json:"results"`
+}
+
+// Files are the reports --out writes, by file name.
+var Files = []struct {
+	Name  string
+	Write func(io.Writer, *Run) error
+}{
+	{"junit.xml", JUnit}, {"results.json", JSON}, {"report.html", HTML}, {"summary.md", Markdown},
 }
 
 // WriteFile writes a report atomically, so a crashed run never leaves half a file for CI to read.
@@ -45,6 +60,11 @@ func WriteFile(path string, write func(io.Writer) error) error {
 		f.Close()
 		return fmt.Errorf("cannot write %s: %v", path, err)
 	}
+	// A temporary file is private; a report is meant to be published.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("cannot write %s: %v", path, err)
 	}
@@ -54,34 +74,49 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-// JSON writes the machine-readable results.
+// JSON writes the machine-readable results, with the verdict they come to.
 func JSON(w io.Writer, run *Run) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(run)
+	return enc.Encode(struct {
+		*Run
+		Verdict string `json:"verdict"`
+	}{run, run.Verdict()})
 }
 
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	Name    string   `xml:"name,attr"`
+	junitCounts
+	Suites []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr"`
+	Name string `xml:"name,attr"`
+	junitCounts
+	// Properties carry the run's provenance in every suite, since many CI viewers show only the
+	// suite a case belongs to.
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Cases      []junitCase     `xml:"testcase"`
+}
+
+// junitCounts are the attributes a suite and the whole run share.
+type junitCounts struct {
+	Tests     int    `xml:"tests,attr"`
+	Failures  int    `xml:"failures,attr"`
+	Errors    int    `xml:"errors,attr"`
+	Skipped   int    `xml:"skipped,attr"`
+	Disabled  int    `xml:"disabled,attr"`
+	Time      string `xml:"time,attr"`
+	Timestamp string `xml:"timestamp,attr"`
+}
+
+func (c *junitCounts) add(o junitCounts) {
+	c.Tests += o.Tests
+	c.Failures += o.Failures
+	c.Errors += o.Errors
+	c.Skipped += o.Skipped
+	c.Disabled += o.Disabled
 }
 
 type junitProperty struct {
@@ -107,32 +142,44 @@ type junitMessage struct {
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
-// JUnit writes one test suite per area: real failures as <failure>, harness errors as <error>,
-// skips with their reason; SHOULD-level warnings pass, with the finding in system-out.
+// JUnit writes one test suite per area: conformance failures as <failure>, harness errors as
+// <error>, skips with their reason, and cases left out by --run/--skip as <skipped
+// type="disabled">, counted apart in the suite's disabled attribute. SHOULD-level warnings pass,
+// with the finding in system-out; every failure's system-out holds the redacted exchange.
 func JUnit(w io.Writer, run *Run) error {
 	byArea := map[string]*junitSuite{}
+	started := map[string]time.Time{}
 	var areas []string
-	root := junitSuites{Name: "contacts-conformance " + run.SuiteVersion, Time: seconds(run.Finished.Sub(run.Started))}
+	root := junitSuites{Name: "contacts-conformance " + run.SuiteVersion, junitCounts: junitCounts{Time: seconds(run.Duration()), Timestamp: timestamp(run.Started)}}
 	for _, r := range run.Results {
 		s := byArea[r.Area]
 		if s == nil {
-			s = &junitSuite{Name: r.Area, Timestamp: r.Started.UTC().Format(time.RFC3339), Properties: properties(run)}
+			s = &junitSuite{Name: r.Area, Properties: properties(run)}
 			byArea[r.Area] = s
 			areas = append(areas, r.Area)
+		}
+		if !r.Started.IsZero() && (started[r.Area].IsZero() || r.Started.Before(started[r.Area])) {
+			started[r.Area] = r.Started
 		}
 		c := junitCase{Name: r.ID, Classname: "conformance." + r.Area, Time: seconds(r.Duration)}
 		switch r.Outcome {
 		case engine.Fail:
 			c.Failure = &junitMessage{Message: firstFinding(r), Type: "conformance", Text: Detail(r)}
+			c.SystemOut = Exchange(r)
 			s.Failures++
 		case engine.Error:
-			c.Error = &junitMessage{Message: r.Reason, Type: "harness", Text: r.Reason}
+			c.Error = &junitMessage{Message: r.Reason, Type: "harness", Text: r.Reason + "\n" + Detail(r)}
+			c.SystemOut = Exchange(r)
 			s.Errors++
 		case engine.Skip:
-			c.Skipped = &junitMessage{Message: r.Reason}
+			c.Skipped = &junitMessage{Message: r.Reason, Type: "skip"}
 			s.Skipped++
+		case engine.Disabled:
+			c.Skipped = &junitMessage{Message: r.Reason, Type: "disabled"}
+			s.Skipped++
+			s.Disabled++
 		case engine.Warn:
-			c.SystemOut = "WARNING (SHOULD level, not failing without --strict)\n" + Detail(r)
+			c.SystemOut = "WARNING (SHOULD level, not failing without --strict)\n" + Detail(r) + "\n" + Exchange(r)
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, c)
@@ -147,10 +194,11 @@ func JUnit(w io.Writer, run *Run) error {
 			}
 		}
 		s.Time = seconds(total)
-		root.Tests += s.Tests
-		root.Failures += s.Failures
-		root.Errors += s.Errors
-		root.Skipped += s.Skipped
+		s.Timestamp = timestamp(run.Started)
+		if t := started[a]; !t.IsZero() {
+			s.Timestamp = timestamp(t)
+		}
+		root.add(s.junitCounts)
 		root.Suites = append(root.Suites, *s)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
@@ -167,15 +215,11 @@ func JUnit(w io.Writer, run *Run) error {
 
 func properties(run *Run) []junitProperty {
 	props := []junitProperty{
-		{"suite_version", run.SuiteVersion}, {"spec_sha256", run.SpecSHA256},
-		{"target", run.Target}, {"seed", fmt.Sprint(run.Seed)}, {"started", run.Started.UTC().Format(time.RFC3339)},
+		{"suite_version", run.SuiteVersion}, {"spec_sha256", run.SpecSHA256}, {"verdict", run.Verdict()},
+		{"target", run.Target}, {"seed", fmt.Sprint(run.Seed)},
+		{"started", timestamp(run.Started)}, {"finished", timestamp(run.Finished)},
 	}
-	var keys []string
-	for k := range run.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range run.ConfigKeys() {
 		props = append(props, junitProperty{"config." + k, run.Config[k]})
 	}
 	return props
@@ -202,6 +246,49 @@ func Detail(r *engine.Result) string {
 	}
 	if r.Curl != "" {
 		fmt.Fprintf(&b, "reproduce: %s\n", r.Curl)
+	}
+	return b.String()
+}
+
+// Exchange is a result's redacted request and response as an HTTP/1.1-like transcript.
+func Exchange(r *engine.Result) string {
+	if r.Response == nil {
+		return RequestText(r)
+	}
+	return RequestText(r) + "\n" + ResponseText(r)
+}
+
+// RequestText is the redacted request as it was sent, the credential spelled as a shell variable.
+func RequestText(r *engine.Result) string {
+	q := r.Request
+	if q == nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", q.Method, q.URL)
+	for _, k := range slices.Sorted(maps.Keys(q.Headers)) {
+		fmt.Fprintf(&b, "%s: %s\n", k, q.Headers[k])
+	}
+	if q.Body != "" {
+		fmt.Fprintf(&b, "\n%s\n", q.Body)
+	}
+	return b.String()
+}
+
+// ResponseText is the redacted response, its body cut to a readable size.
+func ResponseText(r *engine.Result) string {
+	p := r.Response
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s\n", p.Status, http.StatusText(p.Status))
+	for _, k := range slices.Sorted(maps.Keys(p.Headers)) {
+		fmt.Fprintf(&b, "%s: %s\n", k, p.Headers[k])
+	}
+	fmt.Fprintf(&b, "\n%s\n", p.Body)
+	if p.BodyTruncated {
+		fmt.Fprintf(&b, "[body cut: %d bytes in all]\n", p.BodyBytes)
 	}
 	return b.String()
 }

@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"regexp"
+
+	"github.com/contacts-conformance/suite/suites"
+)
+
+// Disabled means the user left the case out (--run, --skip): nothing was sent. It is kept apart
+// from Skip, which means the configuration lacks what the case needs, so a published report
+// shows which checks the vendor chose not to run.
+const Disabled Outcome = "disabled"
+
+// Selection is the user's choice of cases. A case is selected when its id, its title or the id of
+// a requirement it checks matches Run (when set), and none of them matches Skip.
+type Selection struct {
+	Run, Skip *regexp.Regexp
+}
+
+// Selects reports whether the case is to run.
+func (s Selection) Selects(c *suites.Case) bool {
+	if s.Run != nil && !matchesCase(s.Run, c) {
+		return false
+	}
+	return s.Skip == nil || !matchesCase(s.Skip, c)
+}
+
+// Count is how many of the cases are selected.
+func (s Selection) Count(cases []*suites.Case) int {
+	n := 0
+	for _, c := range cases {
+		if s.Selects(c) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s Selection) reason() string {
+	switch {
+	case s.Run != nil && s.Skip != nil:
+		return "not selected by --run " + s.Run.String() + " --skip " + s.Skip.String()
+	case s.Run != nil:
+		return "not selected by --run " + s.Run.String()
+	default:
+		return "not selected by --skip " + s.Skip.String()
+	}
+}
+
+func matchesCase(re *regexp.Regexp, c *suites.Case) bool {
+	if re.MatchString(c.ID) || re.MatchString(c.Title) {
+		return true
+	}
+	for _, r := range c.Requirements() {
+		if re.MatchString(r.ID) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/contacts-conformance/suite/runner/config"
+	"github.com/contacts-conformance/suite/runner/report"
+)
+
+// reportPaths lists the reports to write, by path, and makes sure they can be written before
+// anything is sent: a run of minutes must not end in "cannot write".
+func reportPaths(cfg *config.Config) (map[string]func(io.Writer, *report.Run) error, error) {
+	paths := map[string]func(io.Writer, *report.Run) error{}
+	if cfg.OutDir != "" {
+		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+			return nil, fmt.Errorf("--out %s: %s", cfg.OutDir, oneLine(unwrapPathError(err)))
+		}
+		for _, f := range report.Files {
+			paths[filepath.Join(cfg.OutDir, f.Name)] = f.Write
+		}
+	}
+	for _, f := range []struct {
+		flag, path string
+		write      func(io.Writer, *report.Run) error
+	}{{"--json", cfg.JSONFile, report.JSON}, {"--junit", cfg.JUnitFile, report.JUnit}} {
+		if f.path == "" {
+			continue
+		}
+		if info, err := os.Stat(filepath.Dir(f.path)); err != nil || !info.IsDir() {
+			return nil, fmt.Errorf("%s %s: the directory %s does not exist", f.flag, f.path, filepath.Dir(f.path))
+		}
+		paths[f.path] = f.write
+	}
+	return paths, nil
+}
+
+// unwrapPathError drops the operation from a path error ("mkdir x: not a directory" reads as
+// "x: not a directory"), since the flag already says what was attempted.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// isTerminal reports whether w is a character device, the sign of a person watching: progress
+// then updates one line instead of printing one per case.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

@@ -119,6 +119,8 @@ func TestNewEndpointGetsCasesFromTheDocumentAlone(t *testing.T) {
 
 type recorder struct{ errors []string }
 
-func (r *recorder) Errorf(format string, args ...any) { r.errors = append(r.errors, fmt.Sprintf(format, args...)) }
-func (r *recorder) FailNow()                          { panic("FailNow") }
-func (r *recorder) Helper()                           {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+func (r *recorder) FailNow() { panic("FailNow") }
+func (r *recorder) Helper()  {}

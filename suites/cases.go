@@ -194,6 +194,8 @@ func (b builder) okCase() *Case {
 	checks := []Check{expectOKEnvelope}
 	if b.op.IDParam != "" {
 		checks = append(checks, expectSameRecord(b.cfg.ContactID))
+	} else {
+		checks = append(checks, expectOneCompany)
 	}
 	c := b.newCase("ok", "known", http.StatusOK, "a valid request is answered 200 with the record(s) of the token's company",
 		Request{Path: b.readablePath(), Auth: Bearer}, checks...)
@@ -275,11 +277,11 @@ func (b builder) limitCases() []*Case {
 	for _, n := range []int{1, 2, 5} {
 		c := b.newCase("list", fmt.Sprintf("limit-%d", n), http.StatusOK, fmt.Sprintf("limit=%d gives at most %d items", n, n),
 			Request{Path: b.op.Path, Query: url.Values{"limit": {fmt.Sprint(n)}}, Auth: Bearer},
-			expectOKEnvelope, expectAtMost(n))
+			expectOKEnvelope, expectAtMost(n), expectOneCompany)
 		cases = append(cases, c)
 	}
 	big := b.newCase("list", "limit-above-collection", http.StatusOK, "limit=100000, more than any fixture holds, is answered 200",
-		Request{Path: b.op.Path, Query: url.Values{"limit": {"100000"}}, Auth: Bearer}, expectOKEnvelope)
+		Request{Path: b.op.Path, Query: url.Values{"limit": {"100000"}}, Auth: Bearer}, expectOKEnvelope, expectOneCompany)
 	cases = append(cases, big)
 	for _, bad := range []struct{ name, value string }{
 		{"zero", "0"}, {"negative", "-1"}, {"word", "abc"}, {"fraction", "1.5"}, {"empty", ""},

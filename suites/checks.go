@@ -281,3 +281,31 @@ func expectAtMost(n int) Check {
 func common() []Check {
 	return []Check{expectSpec, expectNoErrorIn200, expectJSONContentType}
 }
+
+// expectOneCompany requires every item of a list that carries a company_id to carry the same one.
+// A single foreign record is a cross-tenant leak; comparing the items with each other needs no
+// knowledge of the token's company, which a vendor may not be able to give.
+var expectOneCompany = Check{Req: ReqListOneCompany, Verify: func(ex *Exchange) *Finding {
+	d, ok := data(ex)
+	if !ok {
+		return nil
+	}
+	items, _ := d.([]any)
+	first := ""
+	for i, it := range items {
+		obj, _ := it.(map[string]any)
+		company, _ := obj["company_id"].(string)
+		switch {
+		case company == "":
+			continue
+		case first == "":
+			first = company
+		case !sameUUID(company, first):
+			return &Finding{
+				Expected: fmt.Sprintf("every item of company %s, the company of the first item", first),
+				Actual:   fmt.Sprintf("item %d belongs to company %s: records of another company are listed", i, company),
+			}
+		}
+	}
+	return nil
+}}

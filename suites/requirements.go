@@ -50,6 +50,9 @@ var (
 	ReqLimitHonoured = &Requirement{"LIST-001", Must,
 		"A list never holds more items than the limit asked for.",
 		"listCampaigns parameter limit"}
+	ReqListOneCompany = &Requirement{"LIST-003", Must,
+		"A list holds only records of the token's company: every item that carries a company_id carries the same one.",
+		"api-notes: Lists the phone numbers / campaigns / webhook flows of the token's company; OWASP API Security Top 10 API1:2023"}
 	ReqLimitInvalid = &Requirement{"LIST-002", Must,
 		"A limit that is not a positive integer is answered 400 with the error envelope.",
 		"listCampaigns 400; #/components/parameters/Limit"}
@@ -62,7 +65,7 @@ func Requirements() []*Requirement {
 		ReqAuthRejected, ReqAuthChallenge, ReqAuthSchemeCase,
 		ReqOK, ReqSameRecord,
 		ReqUnknownID, ReqForeignID, ReqMalformedIDSafe, ReqMalformedID400,
-		ReqMethod, ReqLimitHonoured, ReqLimitInvalid,
+		ReqMethod, ReqLimitHonoured, ReqLimitInvalid, ReqListOneCompany,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	return all

@@ -451,6 +451,21 @@ func methodAndListFaults() []*Fault {
 		{Name: "limit-invalid-422", Area: "list", Catches: "LIST-002",
 			Description: "answers a limit that is not a positive integer 422 instead of 400",
 			rewrite:     when(on(campaignRoute, http.StatusBadRequest), withStatus(http.StatusUnprocessableEntity))},
+		{Name: "list-other-company", Area: "list", Catches: "LIST-003",
+			Description: "lists campaigns of every company, another company's first (a tenant filter forgotten in the query)",
+			rewrite: when(on(campaignRoute, http.StatusOK), replaceWith(func(h *Handler, r *http.Request) *reply {
+				limit, _ := campaignLimit(r)
+				var foreign, own []map[string]any
+				for _, c := range h.fixtures.Campaigns {
+					if c["company_id"] == h.fixtures.CompanyID {
+						own = append(own, c)
+					} else {
+						foreign = append(foreign, c)
+					}
+				}
+				all := append(foreign, own...)
+				return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(all[:min(limit, len(all))], "campaigns")}
+			}))},
 		{Name: "wrong-record", Area: "ok", Catches: "OK-002",
 			Description: "GET /contact/{id} answers with another contact of the same company",
 			rewrite: when(on(contactRoute, http.StatusOK), func(h *Handler, r *http.Request, rep *reply) {

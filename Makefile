@@ -1,8 +1,10 @@
 # The README's two commands: `make run` (the suite against the embedded reference server) and
 # `make test` (vet and every test). Go fetches the modules itself on first use.
+# `make bench` measures a run, validation and memory (docs/benchmarks.md); BENCHFLAGS passes
+# options to it, e.g. BENCHFLAGS='-concurrency 4,16 -runs 5'.
 GO ?= go
 
-.PHONY: run test vet build
+.PHONY: run test vet build bench
 run:
 	$(GO) run ./runner
 
@@ -16,3 +18,6 @@ vet:
 
 build:
 	$(GO) build -o bin/runner ./runner
+
+bench:
+	$(GO) run ./runner/internal/bench -go $(GO) $(BENCHFLAGS)

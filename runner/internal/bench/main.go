@@ -149,9 +149,9 @@ func measureRun(binary string, runs int, latency time.Duration, concurrency int)
 		fmt.Printf("run, concurrency %s: %d requests in %s, sequential bound %s, ratio %.3f\n", label, sent, wall.Round(time.Millisecond), bound, wall.Seconds()/bound.Seconds())
 	}
 	return row{
-		measure: fmt.Sprintf("full run, %s latency, concurrency %s, %d requests", latency, label, sent),
+		measure: fmt.Sprintf("full run, %s latency, concurrency %s, %d requests", short(latency), label, sent),
 		value:   fmt.Sprintf("%.2f s (%.2f–%.2f)", median(walls), slices.Min(walls), slices.Max(walls)),
-		target:  fmt.Sprintf("≤ %.1f × %s", targetRunRatio, time.Duration(sent)*latency),
+		target:  fmt.Sprintf("≤ %.1f × %s", targetRunRatio, short(time.Duration(sent)*latency)),
 		ratio:   fmt.Sprintf("%.3f (%.3f–%.3f)", median(ratios), slices.Min(ratios), slices.Max(ratios)),
 	}, nil
 }
@@ -243,10 +243,10 @@ func measureValidation(gobin string, count int) ([]row, error) {
 	var perItemBase float64
 	for _, name := range names {
 		d := time.Duration(median(ns[name]))
-		spread := fmt.Sprintf("%s (%s–%s), %s", d.Round(time.Microsecond/10), time.Duration(slices.Min(ns[name])).Round(time.Microsecond/10),
-			time.Duration(slices.Max(ns[name])).Round(time.Microsecond/10), memory[name])
+		spread := fmt.Sprintf("%s (%s–%s), %s", short(d), short(time.Duration(slices.Min(ns[name]))),
+			short(time.Duration(slices.Max(ns[name]))), memory[name])
 		if name == "BenchmarkValidateContact" {
-			rows = append(rows, row{"validation, one contact", spread, "< " + targetContact.String(), fmt.Sprintf("%.2f", float64(d)/float64(targetContact))})
+			rows = append(rows, row{"validation, one contact", spread, "< " + short(targetContact), fmt.Sprintf("%.2f", float64(d)/float64(targetContact))})
 			continue
 		}
 		_, itemsText, ok := strings.Cut(name, "items=")
@@ -263,7 +263,7 @@ func measureValidation(gobin string, count int) ([]row, error) {
 			value:   fmt.Sprintf("%s; %.1f µs/item, %.2f × the per-item cost of the smallest list", spread, perItem/1e3, perItem/perItemBase),
 		}
 		if items == listItems {
-			r.target, r.ratio = "< "+targetList.String(), fmt.Sprintf("%.2f", float64(d)/float64(targetList))
+			r.target, r.ratio = "< "+short(targetList), fmt.Sprintf("%.2f", float64(d)/float64(targetList))
 		}
 		rows = append(rows, r)
 	}
@@ -308,16 +308,16 @@ func measureMemory(binary string, runs int) ([]row, error) {
 			fmt.Printf("peak RSS, campaign list of %.1f MB: %.1f MB\n", float64(size)/1e6, float64(peak)/1e6)
 		}
 		srv.Close()
-		what := fmt.Sprintf("runner peak RSS, list of %d campaigns (%.1f MB body), --max-body 64 MiB", listItems, float64(size)/1e6)
-		if fixtures == nil {
-			what = fmt.Sprintf("runner peak RSS, embedded fixtures (campaign list %.1f kB)", float64(size)/1e3)
-		}
-		rows = append(rows, row{
-			measure: what,
+		r := row{
+			measure: fmt.Sprintf("runner peak RSS, list of %d campaigns (%.1f MB body), --max-body 64 MiB", listItems, float64(size)/1e6),
 			value:   fmt.Sprintf("%.1f MB (%.1f–%.1f)", median(peaks)/1e6, slices.Min(peaks)/1e6, slices.Max(peaks)/1e6),
 			target:  "none set",
 			ratio:   fmt.Sprintf("%.1f × the body", median(peaks)/float64(size)),
-		})
+		}
+		if fixtures == nil {
+			r.measure, r.target, r.ratio = "runner peak RSS, embedded fixtures, for comparison", "", ""
+		}
+		rows = append(rows, r)
 	}
 	return rows, nil
 }
@@ -338,6 +338,17 @@ func listSize(srv *refserver.Server) (int, error) {
 	defer resp.Body.Close()
 	n, err := io.Copy(io.Discard, resp.Body)
 	return int(n), err
+}
+
+// short prints a duration with three significant digits.
+func short(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.3g s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.3g ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.3g µs", float64(d)/float64(time.Microsecond))
 }
 
 func median(v []float64) float64 {

@@ -49,8 +49,8 @@ func TestQuickFormatsAcceptTheDocumentedForms(t *testing.T) {
 	assert.False(t, isDateTime("2023-10-01T12:00:00"), "a zone is required")
 	assert.True(t, isDate("2024-02-29"))
 	assert.False(t, isDate("2023-02-29"), "not a leap year")
-	assert.True(t, IsUUID("01936B2E-8F14-7C6D-9A7E-2B4C6D8E0A13"))
-	assert.False(t, IsUUID("{01936b2e-8f14-7c6d-9a7e-2b4c6d8e0a13}"))
+	assert.True(t, isUUID("01936B2E-8F14-7C6D-9A7E-2B4C6D8E0A13"))
+	assert.False(t, isUUID("{01936b2e-8f14-7c6d-9a7e-2b4c6d8e0a13}"))
 }
 
 func FuzzQuickFormats(f *testing.F) {

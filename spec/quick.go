@@ -49,11 +49,14 @@ type quickChecker struct {
 	nodes   map[*openapi3.Schema]*node
 	formats map[string]openapi3.StringFormatValidator
 	opts    []openapi3.SchemaValidationOption
+	// composing holds the allOf and anyOf schemas being compiled: they apply to the same value,
+	// so meeting one again is a cycle that would never end on that value.
+	composing map[*openapi3.Schema]bool
 }
 
 // newQuickChecker compiles every schema reachable from the document's components and responses.
 func newQuickChecker(doc *openapi3.T, formats map[string]openapi3.StringFormatValidator, opts []openapi3.SchemaValidationOption) *quickChecker {
-	q := &quickChecker{nodes: map[*openapi3.Schema]*node{}, formats: formats, opts: opts}
+	q := &quickChecker{nodes: map[*openapi3.Schema]*node{}, formats: formats, opts: opts, composing: map[*openapi3.Schema]bool{}}
 	eachRootSchema(doc, func(ref *openapi3.SchemaRef) bool {
 		q.compile(ref)
 		return false
@@ -86,27 +89,38 @@ func (q *quickChecker) compile(ref *openapi3.SchemaRef) *node {
 		return &node{never: true}
 	}
 	s := ref.Value
+	if q.composing[s] {
+		// kin-openapi knows when it meets a schema again on the same value.
+		return &node{delegate: s, opts: q.opts}
+	}
 	if n, ok := q.nodes[s]; ok {
 		return n
 	}
 	n := &node{}
-	// Registered before its children, so that a recursive schema compiles to a cycle of nodes.
+	// Registered before its children, so that a schema that recurses into the values it holds
+	// compiles to a cycle of nodes, which the finite depth of a value ends.
 	q.nodes[s] = n
 	switch {
 	case s.IsEmpty():
 		n.any = true
 	case onlyComposition(s, s.AllOf):
-		for _, sub := range s.AllOf {
-			n.allOf = append(n.allOf, q.compile(sub))
-		}
+		n.allOf = q.compileAll(s, s.AllOf)
 	case onlyComposition(s, s.AnyOf):
-		for _, sub := range s.AnyOf {
-			n.anyOf = append(n.anyOf, q.compile(sub))
-		}
+		n.anyOf = q.compileAll(s, s.AnyOf)
 	case !q.compileTyped(n, s):
 		*n = node{delegate: s, opts: q.opts}
 	}
 	return n
+}
+
+func (q *quickChecker) compileAll(s *openapi3.Schema, list openapi3.SchemaRefs) []*node {
+	q.composing[s] = true
+	defer delete(q.composing, s)
+	nodes := make([]*node, len(list))
+	for i, sub := range list {
+		nodes[i] = q.compile(sub)
+	}
+	return nodes
 }
 
 // onlyComposition reports whether s is nothing but the given allOf or anyOf list.

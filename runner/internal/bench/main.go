@@ -68,6 +68,9 @@ func bench(gobin string, runs, count int, latency time.Duration, extraConcurrenc
 	if _, err := os.Stat("go.mod"); err != nil {
 		return errors.New("run from the repository's root (make bench)")
 	}
+	if runs < 1 || count < 1 || latency <= 0 {
+		return errors.New("-runs and -count must be at least 1, -latency positive")
+	}
 	settings := []int{0} // 0 leaves the runner's default
 	for _, s := range strings.FieldsFunc(extraConcurrency, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

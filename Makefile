@@ -1,9 +1,10 @@
 # The README's two commands: `make run` (the suite against the embedded reference server) and
 # `make test` (vet and every test). Go fetches the modules itself on first use. `make docs`
-# regenerates docs/requirements.md.
+# regenerates docs/requirements.md. `make bench` measures a run, validation and memory
+# (docs/benchmarks.md); BENCHFLAGS passes options to it, e.g. BENCHFLAGS='-concurrency 4,16 -runs 5'.
 GO ?= go
 
-.PHONY: run test vet build docs interop
+.PHONY: run test vet build docs interop bench
 run:
 	$(GO) run ./runner
 
@@ -29,3 +30,6 @@ interop:
 docs:
 	$(GO) run ./runner --list-markdown > docs/requirements.md.tmp
 	mv docs/requirements.md.tmp docs/requirements.md
+
+bench:
+	$(GO) run ./runner/internal/bench -go $(GO) $(BENCHFLAGS)

@@ -19,6 +19,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	token := fs.String("token", "", "bearer token to accept (default: the fixtures' token, see README)")
 	prefix := fs.String("prefix", "", `path prefix the API lives under, e.g. "/v1"`)
 	latency := fs.Duration("latency", 0, "delay added before every answer")
+	campaigns := fs.Int("campaigns", 0, "serve this many generated campaigns instead of the fixtures' (load and memory tests)")
 	fault := fs.String("fault", "", "inject one named fault (see --list-faults)")
 	listFaults := fs.Bool("list-faults", false, "print the fault catalogue and exit")
 	quirks := fs.String("quirks", "", "apply conformant quirks, comma-separated (see --list-quirks)")
@@ -50,11 +51,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner serve: --prefix %q must start with /\n", *prefix)
 		return exitNoRun
 	}
-	var quirkNames []string
+	opts := refserver.Options{Token: *token, Prefix: *prefix, Latency: *latency, Fault: *fault}
 	if *quirks != "" {
-		quirkNames = strings.Split(*quirks, ",")
+		opts.Quirks = strings.Split(*quirks, ",")
 	}
-	srv, err := refserver.StartOn(*addr, refserver.Options{Token: *token, Prefix: *prefix, Latency: *latency, Fault: *fault, Quirks: quirkNames})
+	if *campaigns != 0 {
+		fx, err := refserver.EmbeddedFixtures()
+		if err == nil {
+			err = fx.SetCampaigns(*campaigns)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "runner serve: --campaigns: %s\n", oneLine(err))
+			return exitNoRun
+		}
+		opts.Fixtures = fx
+	}
+	srv, err := refserver.StartOn(*addr, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner serve: %s\n", oneLine(err))
 		return exitNoRun

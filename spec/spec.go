@@ -33,6 +33,8 @@ type Contract struct {
 	Operations []*Operation
 	byID       map[string]*Operation
 	schemaOpts []openapi3.SchemaValidationOption
+	// quick is nil when the document needs what only kin-openapi's full walk knows.
+	quick *quickChecker
 }
 
 // Operation is one documented method on one path.
@@ -78,18 +80,23 @@ func LoadData(data []byte) (*Contract, error) {
 	}
 	sum := sha256.Sum256(data)
 	c := &Contract{
-		Doc:  doc,
-		Hash: hex.EncodeToString(sum[:]),
-		byID: map[string]*Operation{},
-		schemaOpts: []openapi3.SchemaValidationOption{
-			openapi3.MultiErrors(),
-			openapi3.VisitAsResponse(),
-			openapi3.EnableFormatValidation(),
-			// Document-scoped rather than kin-openapi's global registry, so that embedding the
-			// suite in another program changes nothing there. Any UUID layout is accepted (v1-v8,
-			// nil, max): servers minting UUIDv7 ids are conformant.
-			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidPattern)),
-		},
+		Doc:        doc,
+		Hash:       hex.EncodeToString(sum[:]),
+		byID:       map[string]*Operation{},
+		schemaOpts: []openapi3.SchemaValidationOption{openapi3.MultiErrors(), openapi3.EnableFormatValidation()},
+	}
+	formats := formatValidators()
+	for name, v := range formats {
+		c.schemaOpts = append(c.schemaOpts, openapi3.WithStringFormatValidator(name, v))
+	}
+	// Visiting as a response only matters for writeOnly properties (which a response must not
+	// carry), and costs a sort of every object's property names: a document without any is
+	// validated the same without it, faster, and the quick check, which does not know writeOnly,
+	// can serve it.
+	if declaresWriteOnly(doc) {
+		c.schemaOpts = append(c.schemaOpts, openapi3.VisitAsResponse())
+	} else {
+		c.quick = newQuickChecker(doc, formats, c.schemaOpts)
 	}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
@@ -137,8 +144,6 @@ func LoadData(data []byte) (*Contract, error) {
 // Operation returns the operation with the given operationId, or nil.
 func (c *Contract) Operation(id string) *Operation { return c.byID[id] }
 
-const uuidPattern = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
-
 // PathMethods returns the methods documented on a path template, upper case and sorted.
 func (c *Contract) PathMethods(path string) []string {
 	item := c.Doc.Paths.Value(path)
@@ -151,4 +156,62 @@ func (c *Contract) PathMethods(path string) []string {
 	}
 	sort.Strings(methods)
 	return methods
+}
+
+// declaresWriteOnly reports whether any schema of the document, in its components or its
+// responses, declares a writeOnly property.
+func declaresWriteOnly(doc *openapi3.T) bool {
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(ref *openapi3.SchemaRef) bool
+	walk = func(ref *openapi3.SchemaRef) bool {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return false
+		}
+		s := ref.Value
+		seen[s] = true
+		if s.WriteOnly || walk(s.Items) || walk(s.Not) || walk(s.AdditionalProperties.Schema) {
+			return true
+		}
+		for _, group := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, sub := range group {
+				if walk(sub) {
+					return true
+				}
+			}
+		}
+		for _, p := range s.Properties {
+			if walk(p) {
+				return true
+			}
+		}
+		return false
+	}
+	return eachRootSchema(doc, walk)
+}
+
+// eachRootSchema calls fn with every schema of the document's components and of its responses'
+// bodies, until fn returns true.
+func eachRootSchema(doc *openapi3.T, fn func(*openapi3.SchemaRef) bool) bool {
+	if doc.Components != nil {
+		for _, schema := range doc.Components.Schemas {
+			if fn(schema) {
+				return true
+			}
+		}
+	}
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for _, op := range doc.Paths.Value(path).Operations() {
+			for _, resp := range op.Responses.Map() {
+				if resp.Value == nil {
+					continue
+				}
+				for _, media := range resp.Value.Content {
+					if fn(media.Schema) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

@@ -1,12 +1,10 @@
 package spec
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -36,6 +34,13 @@ func (v Violation) String() string {
 // body (all of them, each with its JSON pointer). The request is only used for its method; a 405
 // answer to another method is validated against the 405 the path's operation documents.
 func (c *Contract) ValidateResponse(op *Operation, req *http.Request, status int, header http.Header, body []byte) []Violation {
+	return c.ValidateDecoded(op, req, status, header, body, func() (any, error) { return DecodeJSON(body) })
+}
+
+// ValidateDecoded is ValidateResponse for a caller that decodes the body itself, with
+// DecodeJSON, and keeps the value for its own checks: decode is called at most once, only when
+// the body is documented as JSON, so a large list is decoded once per response, not twice.
+func (c *Contract) ValidateDecoded(op *Operation, req *http.Request, status int, header http.Header, body []byte, decode func() (any, error)) []Violation {
 	var out []Violation
 	input := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
@@ -63,7 +68,7 @@ func (c *Contract) ValidateResponse(op *Operation, req *http.Request, status int
 			return out
 		}
 	}
-	return append(out, c.validateBody(op, status, header, body)...)
+	return append(out, c.validateBody(op, status, header, decode)...)
 }
 
 func validationRequest(req *http.Request) *http.Request {
@@ -92,7 +97,7 @@ func joinInts(ns []int) string {
 	return strings.Join(s, ", ")
 }
 
-func (c *Contract) validateBody(op *Operation, status int, header http.Header, body []byte) []Violation {
+func (c *Contract) validateBody(op *Operation, status int, header http.Header, decode func() (any, error)) []Violation {
 	ref := op.Op.Responses.Status(status)
 	if ref == nil || ref.Value == nil || len(ref.Value.Content) == 0 {
 		return nil
@@ -105,36 +110,11 @@ func (c *Contract) validateBody(op *Operation, status int, header http.Header, b
 	if media.Schema == nil || media.Schema.Value == nil {
 		return nil
 	}
-	value, err := DecodeJSON(body)
+	value, err := decode()
 	if err != nil {
 		return []Violation{{Message: err.Error()}}
 	}
 	return c.ValidateValue(media.Schema.Value, value)
-}
-
-// DecodeJSON decodes a body the way the validator sees it, with one clear error for everything
-// that is not a single JSON value.
-func DecodeJSON(body []byte) (any, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, errors.New("the body is empty; a JSON envelope is required")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var value any
-	if err := dec.Decode(&value); err != nil {
-		return nil, fmt.Errorf("the body is not JSON: %v (starts with %q)", err, preview(body))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("the body is not JSON: it holds more than one value (starts with %q)", preview(body))
-	}
-	return value, nil
-}
-
-func preview(b []byte) string {
-	const n = 40
-	if len(b) > n {
-		return string(b[:n]) + "..."
-	}
-	return string(b)
 }
 
 func contentTypes(c openapi3.Content) []string {
@@ -149,6 +129,9 @@ func contentTypes(c openapi3.Content) []string {
 // ValidateValue validates a decoded JSON value against a schema of the document and returns every
 // violation with its JSON pointer.
 func (c *Contract) ValidateValue(schema *openapi3.Schema, value any) []Violation {
+	if c.quick != nil && c.quick.accepts(schema, value) {
+		return nil
+	}
 	err := schema.VisitJSON(value, c.schemaOpts...)
 	if err == nil {
 		return nil

@@ -245,7 +245,7 @@ func (e *Engine) send(req *http.Request, c *suites.Case) (*suites.Exchange, erro
 		return nil, fmt.Errorf("the response body exceeds %d bytes (after decompression); raise --max-body if this is legitimate", e.opts.MaxBody)
 	}
 	ex := &suites.Exchange{Contract: e.contract, Case: c, Request: req, Status: resp.StatusCode, Header: resp.Header, Body: body}
-	ex.Violations = e.contract.ValidateResponse(c.Operation, req, resp.StatusCode, resp.Header, body)
+	ex.Violations = e.contract.ValidateDecoded(c.Operation, req, resp.StatusCode, resp.Header, body, ex.JSON)
 	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
 		ex.Violations = append(ex.Violations, spec.Violation{Message: fmt.Sprintf("redirect to %q was not followed: the contract answers in place, and credentials are never sent on", loc)})
 	}

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/contacts-conformance/suite/spec"
 )
 
 // Fault is one named, single violation of the contract the reference server can be asked to
@@ -279,7 +277,7 @@ func idFaults() []*Fault {
 		{Name: "malformed-id-leading-uuid", Area: "malformed-id", Catches: "ID-003",
 			Description: "reads the UUID at the start of the id and ignores the rest, so `<id>' OR '1'='1` is answered 200",
 			rewrite: when(on(contactRoute, http.StatusBadRequest), func(h *Handler, r *http.Request, rep *reply) {
-				if _, id, _ := h.resolve(r); len(id) > 36 && spec.IsUUID(id[:36]) {
+				if _, id, _ := h.resolve(r); len(id) > 36 && isUUID(id[:36]) {
 					*rep = *h.getContact(r, id[:36])
 				}
 			})},

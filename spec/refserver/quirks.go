@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/contacts-conformance/suite/spec"
 )
 
 // Quirk is a behaviour the contract allows that a naive suite gets wrong: the repo's tests run the
@@ -33,7 +31,7 @@ var quirks = []*Quirk{
 	{Name: "upper-case-ids", Description: "every UUID the server writes is in upper-case hex (ids asked for in lower case still match)",
 		rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
 			rep.body = copyJSON(rep.body, func(node any) any {
-				if s, ok := node.(string); ok && spec.IsUUID(s) {
+				if s, ok := node.(string); ok && isUUID(s) {
 					return strings.ToUpper(s)
 				}
 				return node

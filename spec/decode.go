@@ -1,0 +1,313 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+)
+
+// DecodeJSON decodes a body the way the validator sees it, with one clear error for everything
+// that is not a single JSON value. The values are those encoding/json gives an `any`: maps,
+// slices, float64, string, bool and nil.
+func DecodeJSON(body []byte) (any, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errors.New("the body is empty; a JSON envelope is required")
+	}
+	// A list of 10,000 campaigns costs encoding/json about as much as its whole validation, so
+	// a well-formed body goes through a parser built for this one shape of result. Whatever it
+	// does not accept goes to encoding/json, whose verdict and message stand: the fast parser
+	// can make a body cheaper, never change what it decodes to or whether it is refused.
+	p := parser{data: body}
+	if value, ok := p.document(); ok {
+		return value, nil
+	}
+	return decodeStandard(body)
+}
+
+func decodeStandard(body []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var value any
+	if err := dec.Decode(&value); err != nil {
+		return nil, fmt.Errorf("the body is not JSON: %v (starts with %q)", err, preview(body))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("the body is not JSON: it holds more than one value (starts with %q)", preview(body))
+	}
+	return value, nil
+}
+
+func preview(b []byte) string {
+	const n = 40
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// maxDepth is encoding/json's nesting limit; deeper documents are left to it to refuse, and a
+// hostile body cannot exhaust the stack.
+const maxDepth = 10000
+
+// parser decodes one JSON document (RFC 8259). It reports only whether it succeeded: on any
+// doubt it gives up and the caller asks encoding/json.
+type parser struct {
+	data  []byte
+	pos   int
+	depth int
+	// text is data as one string, made once: plain strings are slices of it, so that decoding
+	// a list costs no allocation per string.
+	text string
+	// members and items are stacks shared by every level of nesting, so that each map and
+	// slice is allocated once, at its final size.
+	members []member
+	items   []any
+}
+
+type member struct {
+	key   string
+	value any
+}
+
+func (p *parser) document() (any, bool) {
+	v, ok := p.value()
+	if !ok {
+		return nil, false
+	}
+	p.skipSpace()
+	return v, p.pos == len(p.data)
+}
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value() (any, bool) {
+	p.skipSpace()
+	if p.pos >= len(p.data) {
+		return nil, false
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '"':
+		s, ok := p.string()
+		return s, ok
+	case c == '-' || '0' <= c && c <= '9':
+		return p.number()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	}
+	return nil, false
+}
+
+func (p *parser) literal(word string) bool {
+	if !bytes.HasPrefix(p.data[p.pos:], []byte(word)) {
+		return false
+	}
+	p.pos += len(word)
+	return true
+}
+
+func (p *parser) object() (any, bool) {
+	base := len(p.members)
+	ok := p.sequence('}', func() bool {
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return false
+		}
+		key, ok := p.string()
+		if !ok {
+			return false
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return false
+		}
+		p.pos++
+		v, ok := p.value()
+		p.members = append(p.members, member{key, v})
+		return ok
+	})
+	if !ok {
+		return nil, false
+	}
+	members := p.members[base:]
+	m := make(map[string]any, len(members))
+	// In document order, so that a repeated key keeps its last value, as with encoding/json.
+	for _, kv := range members {
+		m[kv.key] = kv.value
+	}
+	clear(members) // the stack must not keep the values alive after the document is returned
+	p.members = p.members[:base]
+	return m, true
+}
+
+func (p *parser) array() (any, bool) {
+	base := len(p.items)
+	ok := p.sequence(']', func() bool {
+		v, ok := p.value()
+		p.items = append(p.items, v)
+		return ok
+	})
+	if !ok {
+		return nil, false
+	}
+	items := make([]any, len(p.items)-base)
+	copy(items, p.items[base:])
+	clear(p.items[base:])
+	p.items = p.items[:base]
+	return items, true
+}
+
+// sequence parses the comma-separated elements of an object or an array, from its opening byte
+// to end; element parses one, from its first byte.
+func (p *parser) sequence(end byte, element func() bool) bool {
+	if p.depth++; p.depth > maxDepth {
+		return false
+	}
+	p.pos++ // the opening byte
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == end {
+		p.pos++
+		p.depth--
+		return true
+	}
+	for {
+		p.skipSpace()
+		if !element() {
+			return false
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return false
+		}
+		switch p.data[p.pos] {
+		case end:
+			p.pos++
+			p.depth--
+			return true
+		case ',':
+			p.pos++
+		default:
+			return false
+		}
+	}
+}
+
+// string decodes the string starting at p.pos. Plain strings (no escape, valid UTF-8, the
+// overwhelming case) are slices of text, which they keep alive as long as the decoded value
+// lives; the others are unquoted by encoding/json itself, so that escapes and invalid bytes come
+// out exactly as it decodes them.
+func (p *parser) string() (string, bool) {
+	start := p.pos
+	p.pos++ // "
+	plain, ascii := true, true
+	for {
+		if p.pos >= len(p.data) {
+			return "", false
+		}
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			if plain && (ascii || utf8.Valid(p.data[start+1:p.pos-1])) {
+				if p.text == "" {
+					p.text = string(p.data)
+				}
+				return p.text[start+1 : p.pos-1], true
+			}
+			var s string
+			if err := json.Unmarshal(p.data[start:p.pos], &s); err != nil {
+				return "", false
+			}
+			return s, true
+		case c == '\\':
+			plain = false
+			p.pos += 2 // the escaped byte cannot end the string; \uXXXX's digits are checked above
+		case c < 0x20:
+			return "", false
+		default:
+			if c >= utf8.RuneSelf {
+				ascii = false
+			}
+			p.pos++
+		}
+	}
+}
+
+// number decodes a number with the grammar of RFC 8259 section 6, as a float64 the way
+// encoding/json does (strconv.ParseFloat); a number out of float64's range is left to
+// encoding/json to refuse.
+func (p *parser) number() (any, bool) {
+	start := p.pos
+	neg := p.data[p.pos] == '-'
+	if neg {
+		p.pos++
+	}
+	intStart := p.pos
+	switch {
+	case p.pos < len(p.data) && p.data[p.pos] == '0':
+		p.pos++
+	case p.pos < len(p.data) && '1' <= p.data[p.pos] && p.data[p.pos] <= '9':
+		p.digits()
+	default:
+		return nil, false
+	}
+	intEnd := p.pos
+	integer := true
+	if p.pos < len(p.data) && p.data[p.pos] == '.' {
+		p.pos++
+		if p.digits() == 0 {
+			return nil, false
+		}
+		integer = false
+	}
+	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
+		p.pos++
+		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
+			p.pos++
+		}
+		if p.digits() == 0 {
+			return nil, false
+		}
+		integer = false
+	}
+	// Integers of up to 15 digits are exact in a float64, so they need no parsing.
+	if integer && intEnd-intStart <= 15 {
+		var n int64
+		for _, c := range p.data[intStart:intEnd] {
+			n = n*10 + int64(c-'0')
+		}
+		f := float64(n)
+		if neg {
+			f = -f // -0 stays negative zero, as strconv gives it
+		}
+		return f, true
+	}
+	f, err := strconv.ParseFloat(string(p.data[start:p.pos]), 64)
+	return f, err == nil
+}
+
+func (p *parser) digits() int {
+	start := p.pos
+	for p.pos < len(p.data) && '0' <= p.data[p.pos] && p.data[p.pos] <= '9' {
+		p.pos++
+	}
+	return p.pos - start
+}

@@ -1,0 +1,86 @@
+package spec
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// decodeInputs covers the grammar of RFC 8259 and the corners where a hand-written parser goes
+// wrong: escapes, invalid UTF-8, number forms, nesting, trailing data.
+var decodeInputs = []string{
+	`{"status":"ok","message":"","data":{"id":"6f1c2a4e-8b3d-4c55-9e0a-2f7d9b1c3e40","n":[1,-2,3.5,-0,0,1e3,2E-2,-1.25e+2]}}`,
+	` [ ] `, `{}`, `[{}]`, `[[[]],{"a":{}}]`, `null`, `true`, `false`, `"x"`, `0`, `-0`, `12`, "\t\r\n 7 \n",
+	`123456789012345`, `1234567890123456`, `12345678901234567890123`, `-9007199254740993`, `0.1`, `1e308`, `5e-324`,
+	`"\u00e9\ud83d\ude00 \" \\ \/ \b \f \n \r \t"`, `"\ud800"`, `"\u0000"`, `{"a\u0062c":1}`, `"é 😀 中"`,
+	"\"\xff\xfe\"", "\"a\xc3\"", "{\"\xff\":1}",
+	`{"a":1,"a":2}`, `{"a":{"b":[1,{"c":null}]}}`,
+	strings.Repeat("[", 100) + strings.Repeat("]", 100),
+	// Not JSON: each must be refused with encoding/json's own message.
+	`{`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `[1 2]`, `01`, `-`, `1.`, `.5`, `1e`, `1e+`, `+1`, `0x10`,
+	`tru`, `nul`, `truex`, `"abc`, `"a\x"`, `"\u12"`, `"\u12g4"`, "\"a\tb\"", `{"a":1}x`, `{} {}`, `[] ]`,
+	`1e400`, `-1e400`, "\xef\xbb\xbf{}", `NaN`, `Infinity`, `[1,2`, `{"a":[}`, `'a'`,
+}
+
+// DecodeJSON must decode every body exactly as encoding/json does, and refuse exactly what it
+// refuses, with its message.
+func TestDecodeJSONMatchesEncodingJSON(t *testing.T) {
+	for _, in := range decodeInputs {
+		got, gotErr := DecodeJSON([]byte(in))
+		want, wantErr := decodeStandard([]byte(in))
+		if wantErr != nil {
+			require.Error(t, gotErr, "%q", in)
+			assert.Equal(t, wantErr.Error(), gotErr.Error(), "%q", in)
+			continue
+		}
+		require.NoError(t, gotErr, "%q", in)
+		assert.Equal(t, want, got, "%q", in)
+	}
+}
+
+// The fast parser serves every well-formed body itself; encoding/json only sees what it refuses.
+func TestFastParserDecodesWellFormedBodies(t *testing.T) {
+	for _, in := range decodeInputs {
+		if _, err := decodeStandard([]byte(in)); err != nil {
+			continue
+		}
+		p := parser{data: []byte(in)}
+		_, ok := p.document()
+		assert.True(t, ok, "%q was left to encoding/json", in)
+	}
+}
+
+func TestDecodeJSONKeepsNegativeZeroAndLargeIntegers(t *testing.T) {
+	v, err := DecodeJSON([]byte(`[-0, 9007199254740993, 123456789012345]`))
+	require.NoError(t, err)
+	list := v.([]any)
+	assert.True(t, math.Signbit(list[0].(float64)), "-0 keeps its sign, as with encoding/json")
+	assert.Equal(t, float64(9007199254740993), list[1])
+	assert.Equal(t, float64(123456789012345), list[2])
+}
+
+// Nesting beyond encoding/json's limit is refused, not a stack overflow.
+func TestDecodeJSONRefusesHostileNesting(t *testing.T) {
+	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
+	_, err := DecodeJSON([]byte(deep))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exceeded max depth")
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	for _, in := range decodeInputs {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p := parser{data: body}
+		got, ok := p.document()
+		want, err := decodeStandard(body)
+		if ok {
+			require.NoError(t, err, "the fast parser accepted %q, which encoding/json refuses", body)
+			require.Equal(t, want, got, "%q", body)
+		}
+	})
+}

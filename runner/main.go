@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -78,15 +77,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		cfg.Token, cfg.ContactID, cfg.ForeignContactID = srv.Token, srv.ContactID, srv.ForeignContactID
 		fmt.Fprintf(stdout, "no --base-url given: running against the embedded reference server at %s\n", srv.URL)
 	}
-	eng, err := engine.New(contract, engine.Options{
-		BaseURL: target, Token: cfg.Token, Redact: cfg.Redact, Timeout: cfg.Timeout, MaxBody: cfg.MaxBody,
-		Concurrency: cfg.Concurrency, Strict: cfg.Strict, UserAgent: "contacts-conformance/" + report.Version,
-	})
+	opts := cfg.EngineOptions()
+	opts.BaseURL, opts.UserAgent = target, "contacts-conformance/"+report.Version
+	eng, err := engine.New(contract, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
-	if err := reachable(ctx, target, cfg.Timeout); err != nil {
+	var warnings []string
+	if cfg.Insecure {
+		warnings = append(warnings, config.InsecureWarning)
+		fmt.Fprintf(stderr, "runner: %s\n", config.InsecureWarning)
+	}
+	if err := eng.Reachable(ctx); err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
@@ -102,9 +105,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		SuiteVersion: report.Version, SpecSHA256: contract.Hash, Target: redactor.String(target),
 		Started: started, Finished: time.Now(), Seed: cfg.Seed, Strict: cfg.Strict,
 		Config: cfg.Redacted(), Summary: engine.Summarize(results), Results: results,
+		InsecureTLS: cfg.Insecure, Warnings: warnings,
 	}
 	run.Config["base_url"] = run.Target
 	out.summary(run)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "runner: %s\n", w)
+	}
 
 	code := verdict(run.Summary)
 	for _, w := range []struct {
@@ -115,7 +122,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			continue
 		}
 		write := w.write
-		if err := report.WriteFile(w.path, func(f io.Writer) error { return write(&redactingWriter{w: f, r: redactor}, run) }); err != nil {
+		if err := report.WriteFile(w.path, func(f io.Writer) error {
+			return redactor.Write(f, func(buf io.Writer) error { return write(buf, run) })
+		}); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
 			code = exitNoRun
 		}
@@ -134,37 +143,6 @@ func verdict(s engine.Summary) int {
 	default:
 		return exitConformant
 	}
-}
-
-// reachable dials the target once, so that a wrong host or port is one clear line and exit 2
-// rather than dozens of identical errors.
-func reachable(ctx context.Context, target string, timeout time.Duration) error {
-	u, err := engine.ParseBaseURL(target)
-	if err != nil {
-		return err
-	}
-	host := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", host)
-	if err != nil {
-		return fmt.Errorf("cannot reach %s: %s", u.Redacted(), oneLine(unwrapNetError(err)))
-	}
-	return conn.Close()
-}
-
-func unwrapNetError(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
 }
 
 func oneLine(err error) string {

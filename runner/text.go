@@ -54,6 +54,9 @@ func (t *textReporter) print(r *engine.Result) {
 	if r.Outcome == engine.Skip || r.Outcome == engine.Error {
 		line += " (" + r.Reason + ")"
 	}
+	for _, n := range r.Notes {
+		line += " [" + n + "]"
+	}
 	fmt.Fprintln(t.w, line)
 	if t.verbose && r.Request != nil {
 		fmt.Fprintf(t.w, "      > %s %s\n", r.Request.Method, r.Request.URL)

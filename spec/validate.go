@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -112,11 +113,22 @@ func (c *Contract) validateBody(op *Operation, status int, header http.Header, b
 	return c.ValidateValue(media.Schema.Value, value)
 }
 
+// MaxJSONDepth is how deeply nested a body may be. The contract's deepest documented value is
+// five levels down (a webhook flow's step's headers); free-form objects get room to spare, and a
+// hostile body nested a million deep is refused in one pass before anything recurses over it.
+const MaxJSONDepth = 64
+
 // DecodeJSON decodes a body the way the validator sees it, with one clear error for everything
-// that is not a single JSON value.
+// that is not a single JSON value in UTF-8.
 func DecodeJSON(body []byte) (any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("the body is empty; a JSON envelope is required")
+	}
+	if !utf8.Valid(body) {
+		return nil, fmt.Errorf("the body is not valid UTF-8 (first invalid byte at offset %d); JSON text must be UTF-8 (RFC 8259 section 8.1)", invalidUTF8(body))
+	}
+	if tooDeep(body, MaxJSONDepth) {
+		return nil, fmt.Errorf("the body nests JSON more than %d levels deep; the suite does not decode it further", MaxJSONDepth)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var value any
@@ -127,6 +139,41 @@ func DecodeJSON(body []byte) (any, error) {
 		return nil, fmt.Errorf("the body is not JSON: it holds more than one value (starts with %q)", preview(body))
 	}
 	return value, nil
+}
+
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// tooDeep reports whether arrays and objects nest more than limit deep, brackets inside strings
+// not counted. It does not validate: a body it passes is still decoded by encoding/json.
+func tooDeep(b []byte, limit int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			if depth++; depth > limit {
+				return true
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return false
 }
 
 func preview(b []byte) string {

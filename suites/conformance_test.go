@@ -29,10 +29,7 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(srv.Close)
 		cfg.BaseURL, cfg.Token, cfg.ContactID, cfg.ForeignContactID = srv.URL, srv.Token, srv.ContactID, srv.ForeignContactID
 	}
-	eng, err := engine.New(contract, engine.Options{
-		BaseURL: cfg.BaseURL, Token: cfg.Token, Redact: cfg.Redact, Timeout: cfg.Timeout,
-		MaxBody: cfg.MaxBody, Strict: cfg.Strict,
-	})
+	eng, err := engine.New(contract, cfg.EngineOptions())
 	require.NoError(t, err)
 	t.Logf("target %s, seed %d (repeat with CONFORMANCE_SEED=%d)", eng.Redactor().String(cfg.BaseURL), cfg.Seed, cfg.Seed)
 

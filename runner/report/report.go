@@ -31,6 +31,10 @@ type Run struct {
 	Config       map[string]string `json:"config"`
 	Summary      engine.Summary    `json:"summary"`
 	Results      []*engine.Result  `json:"results"`
+	// InsecureTLS says the server's certificate was not verified (--insecure); Warnings are
+	// what a reader must know before trusting the verdict.
+	InsecureTLS bool     `json:"insecure_tls"`
+	Warnings    []string `json:"warnings,omitempty"`
 }
 
 // WriteFile writes a report atomically, so a crashed run never leaves half a file for CI to read.
@@ -134,6 +138,11 @@ func JUnit(w io.Writer, run *Run) error {
 		case engine.Warn:
 			c.SystemOut = "WARNING (SHOULD level, not failing without --strict)\n" + Detail(r)
 		}
+		var notes strings.Builder
+		for _, n := range r.Notes {
+			notes.WriteString("note: " + n + "\n")
+		}
+		c.SystemOut = notes.String() + c.SystemOut
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
@@ -169,6 +178,9 @@ func properties(run *Run) []junitProperty {
 	props := []junitProperty{
 		{"suite_version", run.SuiteVersion}, {"spec_sha256", run.SpecSHA256},
 		{"target", run.Target}, {"seed", fmt.Sprint(run.Seed)}, {"started", run.Started.UTC().Format(time.RFC3339)},
+	}
+	for _, w := range run.Warnings {
+		props = append(props, junitProperty{"warning", w})
 	}
 	var keys []string
 	for k := range run.Config {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/contacts-conformance/suite/runner/config"
 	"github.com/contacts-conformance/suite/runner/engine"
@@ -66,8 +67,16 @@ func (t *textReporter) print(r *engine.Result) {
 	}
 }
 
+// oneLineBody shows a body on one line. A hostile server's control characters (terminal escape
+// sequences among them) are dropped, so that a body cannot rewrite what the user sees.
 func oneLineBody(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 	if len(s) > 120 {
 		return s[:117] + "..."
 	}

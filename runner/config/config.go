@@ -57,7 +57,7 @@ var Settings = []Setting{
 	{"--foreign-contact-id", "CONFORMANCE_FOREIGN_CONTACT_ID", "a contact of another company (only ever read)"},
 	{"--json", "CONFORMANCE_JSON", "write the results as JSON to this file"},
 	{"--junit", "CONFORMANCE_JUNIT", "write the results as JUnit XML to this file"},
-	{"--timeout", "CONFORMANCE_TIMEOUT", "per-request timeout (Go duration, default 10s)"},
+	{"--timeout", "CONFORMANCE_TIMEOUT", "per-request timeout, from connecting to the last byte of the body (Go duration, default 10s)"},
 	{"--seed", "CONFORMANCE_SEED", "seed of the generated ids (default: the current time, printed)"},
 	{"--concurrency", "CONFORMANCE_CONCURRENCY", "cases in flight at once (default 8)"},
 	{"--max-body", "CONFORMANCE_MAX_BODY", "cap on a response body in bytes, after decompression (default 4194304)"},

@@ -46,7 +46,7 @@ type Options struct {
 	// Strict turns SHOULD findings into failures.
 	Strict    bool
 	UserAgent string
-	// Client replaces the default client (tests).
+	// Client replaces the default client (tests); CACerts and Insecure then do not apply.
 	Client *http.Client
 
 	// Deadline bounds a whole Run: cases not finished by then end as errors. Zero means
@@ -308,20 +308,23 @@ func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
 		return nil, nil, errors.New(explain(ctx, err, false))
 	}
 	defer resp.Body.Close()
-	tooLarge := fmt.Errorf("the response body exceeds %d bytes (after decompression); raise --max-body if this is legitimate", e.opts.MaxBody)
 	// Only an uncompressed length is known in advance: the transport clears it when it
 	// decompresses, and the cap below still holds.
 	if resp.ContentLength > e.opts.MaxBody {
-		return nil, nil, tooLarge
+		return nil, nil, e.tooLarge()
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, e.opts.MaxBody+1))
 	if err != nil {
 		return nil, nil, errors.New(explain(ctx, err, true))
 	}
 	if int64(len(body)) > e.opts.MaxBody {
-		return nil, nil, tooLarge
+		return nil, nil, e.tooLarge()
 	}
 	return resp, body, nil
+}
+
+func (e *Engine) tooLarge() error {
+	return fmt.Errorf("the response body exceeds %d bytes (after decompression); raise --max-body if this is legitimate", e.opts.MaxBody)
 }
 
 func (e *Engine) judge(r *Result, c *suites.Case, ex *suites.Exchange) {

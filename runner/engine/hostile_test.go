@@ -543,3 +543,28 @@ func TestTLS(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkGzipBomb measures what a 64 MiB gzip bomb costs the engine under the default 4 MiB
+// cap: the allocations per case stay near the cap, not the bomb's size.
+//
+//	go test -run='^$' -bench=GzipBomb -benchmem ./runner/engine
+func BenchmarkGzipBomb(b *testing.B) {
+	contract, err := spec.Load()
+	require.NoError(b, err)
+	bomb := gzipBomb()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(bomb)
+	}))
+	defer srv.Close()
+	e, err := New(contract, Options{BaseURL: srv.URL, Token: "bench-token-0001"})
+	require.NoError(b, err)
+	c := suites.Build(contract, suites.Config{HaveToken: true, Seed: 1})[0]
+	for b.Loop() {
+		r := e.Execute(context.Background(), c)
+		if r.Outcome != Error {
+			b.Fatalf("outcome %s: %s", r.Outcome, r.Reason)
+		}
+	}
+}

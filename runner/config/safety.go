@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/contacts-conformance/suite/runner/engine"
 )
 
 // Safety is what bounds a run and secures its connection: a deadline for the whole run, a cap on
@@ -25,10 +27,6 @@ type Safety struct {
 	// Insecure skips the verification of the server's certificate. Every report says so.
 	Insecure bool
 }
-
-// DefaultDeadline is long enough for a full run against a slow staging server (a few hundred
-// requests at the default timeout and concurrency), short enough that a hung CI job ends.
-const DefaultDeadline = 10 * time.Minute
 
 type safetyFlags struct {
 	s                           *Safety
@@ -56,7 +54,7 @@ func (f *safetyFlags) resolve(set map[string]bool, getenv func(string) string) e
 		return err
 	}
 	var err error
-	if f.s.Deadline, err = duration("deadline", *f.deadline, DefaultDeadline); err != nil {
+	if f.s.Deadline, err = duration("deadline", *f.deadline, engine.DefaultDeadline); err != nil {
 		return err
 	}
 	if *f.rateLimit != "" {

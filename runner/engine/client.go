@@ -81,8 +81,8 @@ func (e runDeadline) Error() string {
 	return fmt.Sprintf("the run's deadline (%s, --deadline) passed before the answer arrived", e.d)
 }
 
-// errInterrupted is the cause when the user stops the run.
-var errInterrupted = errors.New("the run was interrupted before the answer arrived")
+// interrupted explains a request cancelled because the user stopped the run.
+const interrupted = "the run was interrupted before the answer arrived"
 
 // explain turns a transport error into one line a user can act on. body says whether the status
 // line and headers had arrived, so that a server that answers and then stalls or breaks off is
@@ -97,7 +97,7 @@ func explain(ctx context.Context, err error, body bool) string {
 		case errors.As(cause, &rt):
 			return fmt.Sprintf("no status line and headers within %s (per-request timeout, --timeout): the server did not answer, or not in full", rt.d)
 		case errors.Is(cause, context.Canceled):
-			return errInterrupted.Error()
+			return interrupted
 		default:
 			return cause.Error()
 		}

@@ -68,7 +68,9 @@ const (
 	DefaultTimeout     = 10 * time.Second
 	DefaultMaxBody     = 4 << 20
 	DefaultConcurrency = 8
-	DefaultDeadline    = 10 * time.Minute
+	// DefaultDeadline is long enough for a full run against a slow staging server (a few hundred
+	// requests at the default timeout and concurrency), short enough that a hung CI job ends.
+	DefaultDeadline = 10 * time.Minute
 )
 
 // Engine sends cases against one server.
@@ -187,11 +189,12 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 		return r
 	}
 	r.Request = e.requestView(c, req)
-	r.Curl = e.curl(c, req)
 	if reason := e.refuse(c, req); reason != "" {
+		// No curl line either: a report must not hand anyone the command the suite refused.
 		r.Outcome, r.Reason = Error, reason
 		return r
 	}
+	r.Curl = e.curl(c, req)
 	ex, err := e.send(ctx, c, r)
 	if err != nil {
 		r.Outcome, r.Reason = Error, e.redactor.String(err.Error())

@@ -456,6 +456,7 @@ func TestUnsafeRequestToAProtectedIDIsRefused(t *testing.T) {
 			r := e.Execute(context.Background(), &c)
 			assert.Equal(t, Error, r.Outcome)
 			assert.Equal(t, tt.reason, r.Reason)
+			assert.Empty(t, r.Curl, "no reproduction of a refused request")
 		})
 	}
 	assert.Zero(t, requests.Load())

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"os"
 	"os/signal"
 	"slices"
@@ -99,16 +98,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return exitNoRun
 		}
 	}
-	eng, err := engine.New(contract, engine.Options{
-		BaseURL: target, Token: cfg.Token, Redact: cfg.Redact, Timeout: cfg.Timeout, MaxBody: cfg.MaxBody,
-		Concurrency: cfg.Concurrency, Strict: cfg.Strict, UserAgent: "contacts-conformance/" + report.Version,
-		Selection: selection, Tokens: tokens, Redactor: redactor,
-	})
+	opts := cfg.EngineOptions()
+	opts.BaseURL, opts.UserAgent = target, "contacts-conformance/"+report.Version
+	opts.Selection, opts.Tokens, opts.Redactor = selection, tokens, redactor
+	eng, err := engine.New(contract, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
-	if err := reachable(ctx, target, cfg.Timeout); err != nil {
+	var warnings []string
+	if cfg.Insecure {
+		warnings = append(warnings, config.InsecureWarning)
+		fmt.Fprintf(stderr, "runner: %s\n", config.InsecureWarning)
+	}
+	if err := eng.Reachable(ctx); err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
@@ -132,14 +135,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		Started: started, Finished: time.Now(), Seed: cfg.Seed, Strict: cfg.Strict,
 		Config: cfg.Redacted(), Endpoints: report.EndpointsOf(contract),
 		Summary: engine.Summarize(results), Results: results,
+		InsecureTLS: cfg.Insecure, Warnings: warnings,
 	}
 	run.Config["base_url"] = run.Target
 	out.summary(run, tokens.Renewals())
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "runner: %s\n", w)
+	}
 
 	code := exitCodes[run.Verdict()]
 	for _, path := range slices.Sorted(maps.Keys(reports)) {
 		write := reports[path]
-		if err := report.WriteFile(path, func(f io.Writer) error { return write(&redactingWriter{w: f, r: redactor}, run) }); err != nil {
+		if err := report.WriteFile(path, func(f io.Writer) error {
+			return redactor.Write(f, func(buf io.Writer) error { return write(buf, run) })
+		}); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
 			code = exitNoRun
 		}
@@ -152,37 +161,6 @@ var exitCodes = map[string]int{
 	report.Conformant:    exitConformant,
 	report.NotConformant: exitFailures,
 	report.Incomplete:    exitNoRun,
-}
-
-// reachable dials the target once, so that a wrong host or port is one clear line and exit 2
-// rather than dozens of identical errors.
-func reachable(ctx context.Context, target string, timeout time.Duration) error {
-	u, err := engine.ParseBaseURL(target)
-	if err != nil {
-		return err
-	}
-	host := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", host)
-	if err != nil {
-		return fmt.Errorf("cannot reach %s: %s", u.Redacted(), oneLine(unwrapNetError(err)))
-	}
-	return conn.Close()
-}
-
-func unwrapNetError(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
 }
 
 func oneLine(err error) string {

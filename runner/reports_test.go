@@ -121,7 +121,7 @@ func TestHarnessErrorsAreReportedApart(t *testing.T) {
 	assert.Contains(t, string(doc), `"verdict": "incomplete"`)
 	junit, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
 	require.NoError(t, err)
-	assert.Contains(t, string(junit), `<error message="no complete answer within 100ms`)
+	assert.Contains(t, string(junit), `<error message="no status line and headers within 100ms`)
 	assert.NotContains(t, string(junit), "<failure")
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/contacts-conformance/suite/runner/config"
 	"github.com/contacts-conformance/suite/runner/engine"
@@ -89,6 +90,9 @@ func (t *textReporter) print(r *engine.Result) {
 	if r.Outcome == engine.Skip || r.Outcome == engine.Error {
 		line += " (" + r.Reason + ")"
 	}
+	for _, n := range r.Notes {
+		line += " [" + n + "]"
+	}
 	fmt.Fprintln(t.w, line)
 	if t.verbose && r.Request != nil {
 		fmt.Fprintf(t.w, "      > %s %s\n", r.Request.Method, r.Request.URL)
@@ -98,8 +102,16 @@ func (t *textReporter) print(r *engine.Result) {
 	}
 }
 
+// oneLineBody shows a body on one line. A hostile server's control characters (terminal escape
+// sequences among them) are dropped, so that a body cannot rewrite what the user sees.
 func oneLineBody(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 	if len(s) > 120 {
 		return s[:117] + "..."
 	}

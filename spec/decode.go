@@ -10,12 +10,23 @@ import (
 	"unicode/utf8"
 )
 
+// MaxJSONDepth is how deeply nested a body may be. The contract's deepest documented value is
+// five levels down (a webhook flow's step's headers); free-form objects get room to spare, and a
+// hostile body nested a million deep is refused in one pass before anything recurses over it.
+const MaxJSONDepth = 64
+
 // DecodeJSON decodes a body the way the validator sees it, with one clear error for everything
-// that is not a single JSON value. The values are those encoding/json gives an `any`: maps,
-// slices, float64, string, bool and nil.
+// that is not a single JSON value in UTF-8. The values are those encoding/json gives an `any`:
+// maps, slices, float64, string, bool and nil.
 func DecodeJSON(body []byte) (any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("the body is empty; a JSON envelope is required")
+	}
+	if !utf8.Valid(body) {
+		return nil, fmt.Errorf("the body is not valid UTF-8 (first invalid byte at offset %d); JSON text must be UTF-8 (RFC 8259 section 8.1)", invalidUTF8(body))
+	}
+	if tooDeep(body, MaxJSONDepth) {
+		return nil, fmt.Errorf("the body nests JSON more than %d levels deep; the suite does not decode it further", MaxJSONDepth)
 	}
 	// A list of 10,000 campaigns costs encoding/json about as much as its whole validation, so
 	// a well-formed body goes through a parser built for this one shape of result. Whatever it
@@ -40,6 +51,41 @@ func decodeStandard(body []byte) (any, error) {
 	return value, nil
 }
 
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// tooDeep reports whether arrays and objects nest more than limit deep, brackets inside strings
+// not counted. It does not validate: a body it passes is still decoded.
+func tooDeep(b []byte, limit int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			if depth++; depth > limit {
+				return true
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return false
+}
+
 func preview(b []byte) string {
 	const n = 40
 	if len(b) > n {
@@ -48,9 +94,8 @@ func preview(b []byte) string {
 	return string(b)
 }
 
-// maxDepth is encoding/json's nesting limit; deeper documents are left to it to refuse, and a
-// hostile body cannot exhaust the stack.
-const maxDepth = 10000
+// maxDepth bounds the fast parser's recursion; DecodeJSON refuses deeper bodies before it runs.
+const maxDepth = MaxJSONDepth
 
 // parser decodes one JSON document (RFC 8259). It reports only whether it succeeded: on any
 // doubt it gives up and the caller asks encoding/json.

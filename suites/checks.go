@@ -14,7 +14,9 @@ import (
 
 func describeStatus(ex *Exchange) string {
 	s := fmt.Sprintf("%d %s", ex.Status, http.StatusText(ex.Status))
-	if ex.Status/100 == 2 && bodyStatus(ex) == "error" {
+	if loc := ex.Header.Get("Location"); ex.Status/100 == 3 && loc != "" {
+		s += fmt.Sprintf(", a redirect to %q (not followed: the contract answers in place, and the credentials are never sent on)", loc)
+	} else if ex.Status/100 == 2 && bodyStatus(ex) == "error" {
 		s += ` with "status": "error" in the body (the error-in-200 pattern: an error answered with HTTP 200, which the contract forbids)`
 	} else if ct := ex.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
 		s += fmt.Sprintf(" with Content-Type %q (%s)", ct, preview(ex.Body))

@@ -38,11 +38,9 @@ func TestConformance(t *testing.T) {
 		tokens, err = engine.CommandToken(context.Background(), cfg.TokenCommand, config.MinTokenLength, redactor)
 		require.NoError(t, err)
 	}
-	eng, err := engine.New(contract, engine.Options{
-		BaseURL: cfg.BaseURL, Token: cfg.Token, Redact: cfg.Redact, Timeout: cfg.Timeout,
-		MaxBody: cfg.MaxBody, Strict: cfg.Strict,
-		Selection: engine.Selection{Run: cfg.Run, Skip: cfg.Skip}, Tokens: tokens, Redactor: redactor,
-	})
+	opts := cfg.EngineOptions()
+	opts.Tokens, opts.Redactor = tokens, redactor
+	eng, err := engine.New(contract, opts)
 	require.NoError(t, err)
 	t.Logf("target %s, seed %d (repeat with CONFORMANCE_SEED=%d)", eng.Redactor().String(cfg.BaseURL), cfg.Seed, cfg.Seed)
 

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Config is everything a run needs.
@@ -33,6 +34,8 @@ type Config struct {
 	List             bool
 	Verbose          bool
 	Quiet            bool
+	// Safety bounds the run and secures its connection (safety.go).
+	Safety
 	// SeedSet records whether the seed was chosen by the user, for the report.
 	SeedSet bool
 
@@ -67,10 +70,14 @@ var Settings = []Setting{
 	{"--foreign-contact-id", "CONFORMANCE_FOREIGN_CONTACT_ID", "a contact of another company (only ever read)"},
 	{"--json", "CONFORMANCE_JSON", "write the results as JSON to this file"},
 	{"--junit", "CONFORMANCE_JUNIT", "write the results as JUnit XML to this file"},
-	{"--timeout", "CONFORMANCE_TIMEOUT", "per-request timeout (Go duration, default 10s)"},
+	{"--timeout", "CONFORMANCE_TIMEOUT", "per-request timeout, from connecting to the last byte of the body (Go duration, default 10s)"},
 	{"--seed", "CONFORMANCE_SEED", "seed of the generated ids (default: the current time, printed)"},
 	{"--concurrency", "CONFORMANCE_CONCURRENCY", "cases in flight at once (default 8)"},
 	{"--max-body", "CONFORMANCE_MAX_BODY", "cap on a response body in bytes, after decompression (default 4194304)"},
+	{"--deadline", "CONFORMANCE_DEADLINE", "bound on the whole run (Go duration, default 10m); cases not finished by then end as errors"},
+	{"--rate-limit", "CONFORMANCE_RATE_LIMIT", "at most this many requests per second across the run (default: no cap)"},
+	{"--ca-cert", "CONFORMANCE_CA_CERT", "PEM file of a private CA to trust besides the system's"},
+	{"--insecure", "CONFORMANCE_INSECURE", "do not verify the server's TLS certificate (loudly reported; never against production)"},
 	{"--strict", "CONFORMANCE_STRICT", "SHOULD-level findings fail the run"},
 	{"--redact", "CONFORMANCE_REDACT", "a further value never to print (repeatable; comma-separated in the environment)"},
 	{"--token-command", "CONFORMANCE_TOKEN_COMMAND", "command (run with sh -c) whose output is the token; run again when the token expires"},
@@ -104,6 +111,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	fs.BoolVar(&c.Verbose, "v", false, "")
 	fs.BoolVar(&c.Quiet, "quiet", false, "")
 	resolveExtras := c.defineExtraFlags(fs)
+	safety := c.Safety.register(fs)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -119,7 +127,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	env := func(name string, dst *string) {
 		if !set[name] {
-			*dst = getenv("CONFORMANCE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+			*dst = getenv(envName(name))
 		}
 	}
 	env("base-url", &c.BaseURL)
@@ -135,14 +143,8 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	if err := resolveExtras(set, env); err != nil {
 		return nil, err
 	}
-	if !set["strict"] {
-		if v := getenv("CONFORMANCE_STRICT"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, fmt.Errorf("CONFORMANCE_STRICT=%q is not a boolean", v)
-			}
-			c.Strict = b
-		}
+	if err := boolFromEnv("strict", set, getenv, &c.Strict); err != nil {
+		return nil, err
 	}
 	if !set["redact"] {
 		for _, v := range strings.Split(getenv("CONFORMANCE_REDACT"), ",") {
@@ -170,9 +172,15 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 		return nil, err
 	}
 	c.MaxBody = int64(mb)
+	if err := safety.resolve(set, getenv); err != nil {
+		return nil, err
+	}
 	c.BaseURL = strings.TrimSpace(c.BaseURL)
 	if c.Token != "" && len(c.Token) < MinTokenLength {
 		return nil, fmt.Errorf("the token is %d characters long; tokens shorter than %d cannot be told apart from ordinary text in reports, so they are refused", len(c.Token), MinTokenLength)
+	}
+	if strings.IndexFunc(c.Token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return nil, errors.New("the token holds whitespace or a control character; a bearer token is one word of visible characters (RFC 6750 section 2.1)")
 	}
 	for _, v := range c.Redact {
 		if len(v) < MinRedactLength {
@@ -238,6 +246,28 @@ func pattern(name, v string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
+// boolFromEnv reads a boolean flag's environment variable when the flag was not given.
+func boolFromEnv(name string, set map[string]bool, getenv func(string) string, dst *bool) error {
+	if set[name] {
+		return nil
+	}
+	env := envName(name)
+	v := getenv(env)
+	if v == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%s=%q is not a boolean", env, v)
+	}
+	*dst = b
+	return nil
+}
+
+func envName(flag string) string {
+	return "CONFORMANCE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
 func duration(name, v string, def time.Duration) (time.Duration, error) {
 	if v == "" {
 		return def, nil
@@ -295,6 +325,10 @@ func (c *Config) Redacted() map[string]string {
 		"token_command":      given(c.TokenCommand != ""),
 		"run":                patternText(c.Run),
 		"skip":               patternText(c.Skip),
+		"deadline":           c.Deadline.String(),
+		"rate_limit":         c.rateLimitText(),
+		"ca_cert":            c.CACertFile,
+		"insecure_tls":       strconv.FormatBool(c.Insecure),
 	}
 }
 

@@ -46,7 +46,7 @@ type Options struct {
 	// Strict turns SHOULD findings into failures.
 	Strict    bool
 	UserAgent string
-	// Client replaces the default client (tests, TLS settings).
+	// Client replaces the default client (tests); CACerts and Insecure then do not apply.
 	Client *http.Client
 
 	// Selection leaves cases out (--run, --skip); they end as Disabled, unsent.
@@ -56,6 +56,19 @@ type Options struct {
 	// Redactor, when set, is shared with the caller, so tokens renewed during the run are
 	// redacted from the caller's output too.
 	Redactor *Redactor
+
+	// Deadline bounds a whole Run: cases not finished by then end as errors. Zero means
+	// DefaultDeadline.
+	Deadline time.Duration
+	// RateLimit caps the requests per second across the run; zero means no cap.
+	RateLimit float64
+	// CACerts is PEM of CAs to trust besides the system's; Insecure skips certificate
+	// verification altogether.
+	CACerts  []byte
+	Insecure bool
+	// Protected are the ids the user gave: only safe methods may reach a path, query or body
+	// holding one.
+	Protected []string
 }
 
 // Defaults for the options left at zero.
@@ -63,6 +76,9 @@ const (
 	DefaultTimeout     = 10 * time.Second
 	DefaultMaxBody     = 4 << 20
 	DefaultConcurrency = 8
+	// DefaultDeadline is long enough for a full run against a slow staging server (a few hundred
+	// requests at the default timeout and concurrency), short enough that a hung CI job ends.
+	DefaultDeadline = 10 * time.Minute
 )
 
 // Engine sends cases against one server.
@@ -73,6 +89,8 @@ type Engine struct {
 	contract *spec.Contract
 	redactor *Redactor
 	tokens   *TokenSource
+	limiter  *limiter
+	clock    clock
 }
 
 // New validates the options; an error here means the run cannot be made.
@@ -90,14 +108,24 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
+	if opts.Deadline <= 0 {
+		opts.Deadline = DefaultDeadline
+	}
 	if opts.UserAgent == "" {
 		opts.UserAgent = "contacts-conformance"
 	}
 	client := opts.Client
 	if client == nil {
-		client = NewClient(nil)
+		transport, err := NewTransport(opts)
+		if err != nil {
+			return nil, err
+		}
+		client = NewClient(transport)
 	}
-	e := &Engine{opts: opts, base: base, client: client, contract: contract, redactor: opts.Redactor, tokens: opts.Tokens}
+	e := &Engine{
+		opts: opts, base: base, client: client, contract: contract, redactor: opts.Redactor, tokens: opts.Tokens,
+		limiter: newLimiter(opts.RateLimit, realClock), clock: realClock,
+	}
 	if e.redactor == nil {
 		e.redactor = NewRedactor(opts.Token, opts.Redact...)
 	}
@@ -105,22 +133,6 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 		e.tokens = StaticToken(opts.Token)
 	}
 	return e, nil
-}
-
-// NewClient returns a client that never follows a redirect: a redirect is a finding to report, and
-// following one could carry the credentials to another origin.
-func NewClient(transport http.RoundTripper) *http.Client {
-	if transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = DefaultTimeout
-		transport = t
-	}
-	return &http.Client{
-		Transport: transport,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
 }
 
 // ParseBaseURL accepts an http(s) URL, with or without a path prefix.
@@ -144,8 +156,11 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 func (e *Engine) Redactor() *Redactor { return e.redactor }
 
 // Run executes the cases with a bounded number in flight and returns their results in the cases'
-// order, whatever the timing. When ctx ends, the cases not yet finished end as errors.
+// order, whatever the timing. When ctx ends or the run's deadline passes, the cases not yet
+// finished end as errors, and Run returns.
 func (e *Engine) Run(ctx context.Context, cases []*suites.Case, progress func(index int, r *Result)) []*Result {
+	ctx, cancel := context.WithTimeoutCause(ctx, e.opts.Deadline, runDeadline{e.opts.Deadline})
+	defer cancel()
 	results := make([]*Result, len(cases))
 	sem := make(chan struct{}, e.opts.Concurrency)
 	var wg sync.WaitGroup
@@ -185,22 +200,62 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 		r.Outcome, r.Reason = Skip, c.Skip
 		return r
 	}
-	if err := ctx.Err(); err != nil {
-		r.Outcome, r.Reason = Error, "not run: the run's deadline passed first"
+	if ctx.Err() != nil {
+		r.Outcome, r.Reason = Error, notRun(ctx)
 		return r
 	}
-	req, ex, err := e.exchange(ctx, c)
-	if req != nil {
-		r.Request = e.requestView(c, req)
-		r.Curl = e.curl(c, req)
-	}
+	token, _ := e.tokens.current()
+	req, err := e.request(ctx, c, token)
 	if err != nil {
-		r.Outcome, r.Reason = Error, e.redactor.String(explain(err, e.opts))
+		r.Outcome, r.Reason = Error, e.redactor.String(err.Error())
+		return r
+	}
+	r.Request = e.requestView(c, req)
+	if reason := e.refuse(c, req); reason != "" {
+		// No curl line either: a report must not hand anyone the command the suite refused.
+		r.Outcome, r.Reason = Error, reason
+		return r
+	}
+	r.Curl = e.curl(c, req)
+	ex, err := e.exchange(ctx, c, r)
+	if err != nil {
+		r.Outcome, r.Reason = Error, e.redactor.String(err.Error())
 		return r
 	}
 	r.Response = e.responseView(ex)
 	e.judge(r, c, ex)
 	return r
+}
+
+func notRun(ctx context.Context) string {
+	var d runDeadline
+	if errors.As(context.Cause(ctx), &d) {
+		return fmt.Sprintf("not run: the run's deadline (%s, --deadline) passed first", d.d)
+	}
+	return "not run: the run was interrupted first"
+}
+
+// refuse keeps every method that could change data away from the ids the user gave: such
+// requests only ever target ids generated to be unknown. The suites build them so; this is the
+// engine's own guarantee, whatever case reaches it.
+func (e *Engine) refuse(c *suites.Case, req *http.Request) string {
+	if !c.Request.Unsafe && safeMethod(req.Method) {
+		return ""
+	}
+	sent := strings.ToLower(req.URL.Path + "?" + req.URL.RawQuery + "\n" + c.Request.Body)
+	if unescaped, err := url.QueryUnescape(req.URL.RawQuery); err == nil {
+		sent += "\n" + strings.ToLower(unescaped)
+	}
+	for _, id := range e.opts.Protected {
+		if id != "" && strings.Contains(sent, strings.ToLower(id)) {
+			return fmt.Sprintf("refused to send %s %s: it holds the id %s, which the suite only ever reads with GET", req.Method, e.redactor.String(req.URL.Path), id)
+		}
+	}
+	return ""
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 func (e *Engine) request(ctx context.Context, c *suites.Case, token string) (*http.Request, error) {
@@ -228,28 +283,73 @@ func (e *Engine) request(ctx context.Context, c *suites.Case, token string) (*ht
 	return req, nil
 }
 
-func (e *Engine) send(req *http.Request, c *suites.Case) (*suites.Exchange, error) {
-	ctx, cancel := context.WithTimeout(req.Context(), e.opts.Timeout)
+// send sends the case's request, honouring 429 Too Many Requests within the retry budget, and
+// returns the exchange with the document's verdict on the final answer.
+func (e *Engine) send(ctx context.Context, c *suites.Case, r *Result, token string) (*suites.Exchange, error) {
+	var waited time.Duration
+	for attempt := 0; ; attempt++ {
+		if err := e.limiter.wait(ctx); err != nil {
+			return nil, errors.New(explain(ctx, err, false))
+		}
+		req, err := e.request(ctx, c, token)
+		if err != nil {
+			return nil, err
+		}
+		resp, body, err := e.fetch(req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if attempt == MaxRetries429 {
+				return nil, errors.New(rateLimited(attempt, waited))
+			}
+			wait, given := retryAfter(resp.Header, e.clock.now(), attempt)
+			if wait > MaxRetryWait {
+				return nil, errors.New(tooLongWait(wait, given))
+			}
+			if err := e.clock.sleep(ctx, wait); err != nil {
+				return nil, errors.New(explain(ctx, err, false))
+			}
+			waited += wait
+			r.Retries = attempt + 1
+			continue
+		}
+		if r.Retries > 0 {
+			r.Notes = append(r.Notes, retryNote(r.Retries, waited))
+		}
+		ex := &suites.Exchange{Contract: e.contract, Case: c, Request: req, Status: resp.StatusCode, Header: resp.Header, Body: body}
+		ex.Violations = e.contract.ValidateDecoded(c.Operation, req, resp.StatusCode, resp.Header, body, ex.JSON)
+		return ex, nil
+	}
+}
+
+// fetch sends one request and reads the whole answer within the per-request timeout, the body
+// capped after decompression. The response's body is read and closed.
+func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeoutCause(req.Context(), e.opts.Timeout, requestTimeout{e.opts.Timeout})
 	defer cancel()
-	req = req.WithContext(ctx)
-	resp, err := e.client.Do(req)
+	resp, err := e.client.Do(req.WithContext(ctx))
 	if err != nil {
-		return nil, err
+		return nil, nil, errors.New(explain(ctx, err, false))
 	}
 	defer resp.Body.Close()
+	// Only an uncompressed length is known in advance: the transport clears it when it
+	// decompresses, and the cap below still holds.
+	if resp.ContentLength > e.opts.MaxBody {
+		return nil, nil, e.tooLarge()
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, e.opts.MaxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading the response body: %w", err)
+		return nil, nil, errors.New(explain(ctx, err, true))
 	}
 	if int64(len(body)) > e.opts.MaxBody {
-		return nil, fmt.Errorf("the response body exceeds %d bytes (after decompression); raise --max-body if this is legitimate", e.opts.MaxBody)
+		return nil, nil, e.tooLarge()
 	}
-	ex := &suites.Exchange{Contract: e.contract, Case: c, Request: req, Status: resp.StatusCode, Header: resp.Header, Body: body}
-	ex.Violations = e.contract.ValidateDecoded(c.Operation, req, resp.StatusCode, resp.Header, body, ex.JSON)
-	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
-		ex.Violations = append(ex.Violations, spec.Violation{Message: fmt.Sprintf("redirect to %q was not followed: the contract answers in place, and credentials are never sent on", loc)})
-	}
-	return ex, nil
+	return resp, body, nil
+}
+
+func (e *Engine) tooLarge() error {
+	return fmt.Errorf("the response body exceeds %d bytes (after decompression); raise --max-body if this is legitimate", e.opts.MaxBody)
 }
 
 func (e *Engine) judge(r *Result, c *suites.Case, ex *suites.Exchange) {
@@ -267,20 +367,6 @@ func (e *Engine) judge(r *Result, c *suites.Case, ex *suites.Exchange) {
 			r.Outcome = Warn
 		}
 	}
-}
-
-func explain(err error, opts Options) string {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("no complete answer within %s (per-request timeout, --timeout)", opts.Timeout)
-	case errors.Is(err, context.Canceled):
-		return "the run was stopped before the answer arrived"
-	}
-	return err.Error()
 }
 
 // Summary counts outcomes.

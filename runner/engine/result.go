@@ -1,8 +1,14 @@
 package engine
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -23,8 +29,11 @@ type Result struct {
 	Request   *RequestView  `json:"request,omitempty"`
 	Response  *ResponseView `json:"response,omitempty"`
 	Curl      string        `json:"curl,omitempty"`
-	Started   time.Time     `json:"started,omitzero"`
-	Duration  time.Duration `json:"duration_ns"`
+	// Retries counts the 429 answers the case was retried after; Notes say so in words.
+	Retries  int           `json:"retries_after_429,omitempty"`
+	Notes    []string      `json:"notes,omitempty"`
+	Started  time.Time     `json:"started,omitzero"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Finding is a missed requirement with what was expected and what came back.
@@ -148,7 +157,9 @@ type Redactor struct {
 	replacer *strings.Replacer
 }
 
-// NewRedactor redacts the token, what the suites derive from it, and the extra values.
+// NewRedactor redacts the token, what the suites derive from it, and the extra values, each in
+// every spelling a server or an encoder may give it back in: as is, URL-escaped, JSON- and
+// XML-escaped, and in base64 (see secretSpellings).
 func NewRedactor(token string, extra ...string) *Redactor {
 	r := &Redactor{}
 	r.add(extra...)
@@ -174,13 +185,62 @@ func (r *Redactor) add(values ...string) {
 			r.secrets = append(r.secrets, s)
 		}
 	}
-	// Longest first, so that a secret containing another is replaced whole.
-	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
-	pairs := make([]string, 0, 2*len(r.secrets))
+	seen := map[string]bool{}
+	var spellings []string
 	for _, s := range r.secrets {
+		for _, v := range secretSpellings(s) {
+			if !seen[v] {
+				seen[v] = true
+				spellings = append(spellings, v)
+			}
+		}
+	}
+	// Longest first, so that a secret containing another is replaced whole.
+	sort.SliceStable(spellings, func(i, j int) bool { return len(spellings[i]) > len(spellings[j]) })
+	pairs := make([]string, 0, 2*len(spellings))
+	for _, s := range spellings {
 		pairs = append(pairs, s, "[REDACTED]")
 	}
 	r.replacer = strings.NewReplacer(pairs...)
+}
+
+// minFragment is the shortest base64 fragment redacted: shorter ones would garble ordinary text.
+const minFragment = 8
+
+// secretSpellings lists how a secret may appear in output: as is; URL-escaped (a server echoing a
+// query or path); JSON-escaped and XML-escaped (the report encoders' own spelling, should a raw
+// secret ever reach them); and base64 in the standard and URL alphabets. A secret base64-encoded
+// inside a larger blob is spelled three ways, one per alignment of its first byte, each without
+// the characters it shares with its neighbours. Other transformations (hex, hashes, case changes,
+// a fragment of the secret) are not recognised.
+func secretSpellings(secret string) []string {
+	out := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), xmlEscape(secret)}
+	for _, html := range []bool{true, false} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		if enc.Encode(secret) == nil {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(b.String()), `"`), `"`))
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		for offset := 0; offset < 3; offset++ {
+			// offset unknown bytes come first; a character is the secret's alone when all six of
+			// its bits are.
+			encoded := enc.EncodeToString(append(make([]byte, offset), secret...))
+			from, to := (8*offset+5)/6, 8*(offset+len(secret))/6
+			if to-from >= minFragment {
+				out = append(out, encoded[from:to])
+			}
+		}
+	}
+	return out
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // String redacts s.
@@ -194,6 +254,17 @@ func (r *Redactor) String(s string) string {
 		return s
 	}
 	return r.replacer.Replace(s)
+}
+
+// Write writes what write produces to w, redacted as a whole: a writer that redacted each Write
+// on its own would miss a secret split across two buffered writes.
+func (r *Redactor) Write(w io.Writer, write func(io.Writer) error) error {
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, r.String(b.String()))
+	return err
 }
 
 // Describe is a finding as a few lines of text: requirement, expected, actual, details.

@@ -151,33 +151,26 @@ func sendsValidCredentials(a suites.Auth) bool {
 
 // exchange sends the case. When the server refuses with 401 the valid credentials of a token it
 // had accepted before, the token has expired: it is renewed and the case sent once more.
-func (e *Engine) exchange(ctx context.Context, c *suites.Case) (*http.Request, *suites.Exchange, error) {
+func (e *Engine) exchange(ctx context.Context, c *suites.Case, r *Result) (*suites.Exchange, error) {
 	token, generation := e.tokens.current()
-	req, err := e.request(ctx, c, token)
-	if err != nil {
-		return nil, nil, err
-	}
-	ex, err := e.send(req, c)
+	ex, err := e.send(ctx, c, r, token)
 	if err != nil || !sendsValidCredentials(c.Request.Auth) {
-		return req, ex, err
+		return ex, err
 	}
 	if ex.Status != http.StatusUnauthorized {
 		e.tokens.accept(generation)
-		return req, ex, nil
+		return ex, nil
 	}
 	again, err := e.tokens.renew(ctx, generation)
 	if err != nil {
-		return req, nil, fmt.Errorf("the token was refused after it had been accepted, and renewing it failed: %w", err)
+		return nil, fmt.Errorf("the token was refused after it had been accepted, and renewing it failed: %w", err)
 	}
 	if !again {
-		return req, ex, nil
+		return ex, nil
 	}
 	token, generation = e.tokens.current()
-	if req, err = e.request(ctx, c, token); err != nil {
-		return nil, nil, err
-	}
-	if ex, err = e.send(req, c); err == nil && ex.Status != http.StatusUnauthorized {
+	if ex, err = e.send(ctx, c, r, token); err == nil && ex.Status != http.StatusUnauthorized {
 		e.tokens.accept(generation)
 	}
-	return req, ex, err
+	return ex, err
 }

@@ -38,6 +38,10 @@ type Run struct {
 	Endpoints []Endpoint       `json:"endpoints"`
 	Summary   engine.Summary   `json:"summary"`
 	Results   []*engine.Result `json:"results"`
+	// InsecureTLS says the server's certificate was not verified (--insecure); Warnings are
+	// what a reader must know before trusting the verdict.
+	InsecureTLS bool     `json:"insecure_tls"`
+	Warnings    []string `json:"warnings,omitempty"`
 }
 
 // Files are the reports --out writes, by file name.
@@ -181,6 +185,11 @@ func JUnit(w io.Writer, run *Run) error {
 		case engine.Warn:
 			c.SystemOut = "WARNING (SHOULD level, not failing without --strict)\n" + Detail(r) + "\n" + Exchange(r)
 		}
+		var notes strings.Builder
+		for _, n := range r.Notes {
+			notes.WriteString("note: " + n + "\n")
+		}
+		c.SystemOut = notes.String() + c.SystemOut
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
@@ -218,6 +227,9 @@ func properties(run *Run) []junitProperty {
 		{"suite_version", run.SuiteVersion}, {"spec_sha256", run.SpecSHA256}, {"verdict", run.Verdict()},
 		{"target", run.Target}, {"seed", fmt.Sprint(run.Seed)},
 		{"started", timestamp(run.Started)}, {"finished", timestamp(run.Finished)},
+	}
+	for _, w := range run.Warnings {
+		props = append(props, junitProperty{"warning", w})
 	}
 	for _, k := range run.ConfigKeys() {
 		props = append(props, junitProperty{"config." + k, run.Config[k]})

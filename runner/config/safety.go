@@ -1,0 +1,96 @@
+package config
+
+import (
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/contacts-conformance/suite/runner/engine"
+)
+
+// Safety is what bounds a run and secures its connection: a deadline for the whole run, a cap on
+// the request rate, and the TLS trust settings.
+type Safety struct {
+	// Deadline bounds the whole run: cases not finished by then end as errors, and the run
+	// still reports.
+	Deadline time.Duration
+	// RateLimit caps the requests per second across the run; 0 means no cap.
+	RateLimit float64
+	// CACertFile names a PEM file of CAs to trust besides the system's; CACert holds its bytes,
+	// read and checked once, before anything is sent.
+	CACertFile string
+	CACert     []byte
+	// Insecure skips the verification of the server's certificate. Every report says so.
+	Insecure bool
+}
+
+type safetyFlags struct {
+	s                           *Safety
+	deadline, rateLimit, caCert *string
+	insecureGiven               bool
+}
+
+func (s *Safety) register(fs *flag.FlagSet) *safetyFlags {
+	f := &safetyFlags{s: s}
+	f.deadline = fs.String("deadline", "", "")
+	f.rateLimit = fs.String("rate-limit", "", "")
+	f.caCert = fs.String("ca-cert", "", "")
+	fs.BoolVar(&s.Insecure, "insecure", false, "")
+	return f
+}
+
+// resolve fills what the flags left unset from the environment and validates the result.
+func (f *safetyFlags) resolve(set map[string]bool, getenv func(string) string) error {
+	for name, dst := range map[string]*string{"deadline": f.deadline, "rate-limit": f.rateLimit, "ca-cert": f.caCert} {
+		if !set[name] {
+			*dst = getenv(envName(name))
+		}
+	}
+	if err := boolFromEnv("insecure", set, getenv, &f.s.Insecure); err != nil {
+		return err
+	}
+	var err error
+	if f.s.Deadline, err = duration("deadline", *f.deadline, engine.DefaultDeadline); err != nil {
+		return err
+	}
+	if *f.rateLimit != "" {
+		r, err := strconv.ParseFloat(*f.rateLimit, 64)
+		if err != nil || !(r > 0) || r > 1e6 {
+			return fmt.Errorf("--rate-limit %q is not a positive number of requests per second such as 5 or 0.5", *f.rateLimit)
+		}
+		f.s.RateLimit = r
+	}
+	if f.s.CACertFile = *f.caCert; f.s.CACertFile != "" {
+		if f.s.Insecure {
+			return errors.New("--ca-cert and --insecure contradict each other: --ca-cert verifies the certificate against your CA, --insecure not at all")
+		}
+		pem, err := os.ReadFile(f.s.CACertFile)
+		if err != nil {
+			return fmt.Errorf("--ca-cert: cannot read %s: %v", f.s.CACertFile, unwrapPathError(err))
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return fmt.Errorf("--ca-cert: %s holds no PEM certificate", f.s.CACertFile)
+		}
+		f.s.CACert = pem
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (s *Safety) rateLimitText() string {
+	if s.RateLimit == 0 {
+		return "none"
+	}
+	return strconv.FormatFloat(s.RateLimit, 'g', -1, 64) + "/s"
+}

@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contacts-conformance/suite/runner/internal/leak"
+)
+
+const (
+	secretToken = "tok/en+Value=42~secret"
+	hookSecret  = `hook<"s3cr&t">`
+)
+
+// secrets are what must never be readable: the token, the token minus its last character (which
+// the suites send), and a value given to --redact.
+var secrets = []string{secretToken, secretToken[:len(secretToken)-1], hookSecret}
+
+func TestRedactorCoversEverySpelling(t *testing.T) {
+	r := NewRedactor(secretToken, hookSecret)
+	b64 := func(enc *base64.Encoding, s string) string { return enc.EncodeToString([]byte(s)) }
+	tests := []struct{ name, echo string }{
+		{"as is", "token=" + secretToken + "."},
+		{"minus its last character", "got " + secretToken[:len(secretToken)-1] + "!"},
+		{"URL query escaped", "https://x.test/?t=" + url.QueryEscape(secretToken)},
+		{"URL path escaped", "/echo/" + url.PathEscape(hookSecret)},
+		{"JSON-escaped", `{"h": ` + mustJSON(hookSecret) + `}`},
+		{"XML-escaped", `<h v="` + xmlEscape(hookSecret) + `"/>`},
+		{"base64 alone", b64(base64.StdEncoding, secretToken)},
+		{"base64 of the header", b64(base64.StdEncoding, "Bearer "+secretToken)},
+		{"base64 at offset 1", b64(base64.StdEncoding, "x"+secretToken+"yz")},
+		{"base64 at offset 2, URL alphabet", b64(base64.URLEncoding, "xy"+secretToken+"z")},
+		{"raw base64 of the hook secret", b64(base64.RawURLEncoding, "{"+hookSecret+"}")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before []string
+			for _, secret := range secrets {
+				before = append(before, leak.Find(tt.echo, secret)...)
+			}
+			require.NotEmpty(t, before, "the test's echo must carry a secret")
+			out := r.String(tt.echo)
+			assert.Contains(t, out, "[REDACTED]")
+			for _, secret := range secrets {
+				assert.Empty(t, leak.Find(out, secret), "%q still readable in %q", secret, out)
+			}
+		})
+	}
+	assert.Equal(t, "an ordinary sentence about tokens, 2026-01-01", r.String("an ordinary sentence about tokens, 2026-01-01"))
+}
+
+func mustJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// A secret split across two writes of an encoder is still redacted: Write redacts the whole.
+func TestRedactorWriteSeesTheWhole(t *testing.T) {
+	r := NewRedactor(secretToken)
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, func(w io.Writer) error {
+		half := len(secretToken) / 2
+		if _, err := io.WriteString(w, "a "+secretToken[:half]); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, secretToken[half:]+" b")
+		return err
+	}))
+	assert.Equal(t, "a [REDACTED] b", out.String())
+}
+
+// A server that echoes the credentials back, in its body and its headers, in every spelling,
+// leaves none of them in the result: not in the response view, the findings, the request view
+// or the curl line.
+func TestEchoedSecretsNeverReachAResult(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		w.Header().Set("X-Echo", auth)
+		w.Header().Set("X-Echo-Base64", base64.StdEncoding.EncodeToString([]byte(auth)))
+		w.Header().Set("X-Hook", hookSecret)
+		w.Header().Set("Location", "/login?token="+url.QueryEscape(auth))
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusFound)
+		_, _ = io.WriteString(w, "you sent "+auth+" and the hook secret "+hookSecret+" (b64 "+base64.URLEncoding.EncodeToString([]byte(auth))+")")
+	}))
+	defer srv.Close()
+	e, _ := f.engine(t, srv.URL, func(o *Options) { o.Token, o.Redact = secretToken, []string{hookSecret} })
+	for _, id := range []string{okCase, "auth/token-minus-char/getContactById", "auth/basic-scheme/getContactById"} {
+		r := e.Execute(context.Background(), f.caseByID(t, id))
+		require.Equal(t, Fail, r.Outcome, id)
+		out, err := json.Marshal(r)
+		require.NoError(t, err)
+		assert.Contains(t, string(out), "[REDACTED]")
+		for _, secret := range secrets {
+			assert.Empty(t, leak.Find(string(out), secret), "%s: %q readable in %s", id, secret, out)
+		}
+		assert.Contains(t, r.Curl, `"${CONFORMANCE_TOKEN`)
+	}
+}

@@ -174,7 +174,7 @@ func countCases(t *testing.T, args []string) int {
 
 // The token command's output is the token: used, never shown.
 func TestTokenCommand(t *testing.T) {
-	const token = "command-token-0042-value"
+	const token = "Command-Token-0042-value"
 	srv, err := refserver.Start(refserver.Options{Token: token})
 	require.NoError(t, err)
 	defer srv.Close()

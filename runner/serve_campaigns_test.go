@@ -30,7 +30,7 @@ func TestServeGeneratesCampaigns(t *testing.T) {
 
 	req, err := http.NewRequest(http.MethodGet, url+"/campaign/list?limit=1000", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer reference-token")
+	req.Header.Set("Authorization", "Bearer Reference-Token")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

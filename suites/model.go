@@ -81,7 +81,8 @@ type Request struct {
 }
 
 // Auth describes the Authorization header. Template "{token}" stands for the token and
-// "{token-1}" for the token without its last character; Omit sends no header at all.
+// "{token-1}" for the token without its last character, "{token-upper}" and "{token-lower}" for
+// the token in one case; Omit sends no header at all.
 type Auth struct {
 	Omit     bool
 	Template string
@@ -102,7 +103,8 @@ func (a Auth) Header(token string) (value string, ok bool) {
 	if len(cut) > 0 {
 		cut = cut[:len(cut)-1]
 	}
-	return strings.NewReplacer("{token}", token, "{token-1}", cut).Replace(a.Template), true
+	return strings.NewReplacer("{token}", token, "{token-1}", cut,
+		"{token-upper}", strings.ToUpper(token), "{token-lower}", strings.ToLower(token)).Replace(a.Template), true
 }
 
 // Display renders the header for output, the token spelled as a shell expansion so a printed
@@ -111,7 +113,9 @@ func (a Auth) Display() (value string, ok bool) {
 	if a.Omit {
 		return "", false
 	}
-	return strings.NewReplacer("{token}", TokenShell, "{token-1}", "${CONFORMANCE_TOKEN%?}").Replace(a.Template), true
+	// The case conversions are bash's (4.0 and later); the rest is POSIX sh.
+	return strings.NewReplacer("{token}", TokenShell, "{token-1}", "${CONFORMANCE_TOKEN%?}",
+		"{token-upper}", "${CONFORMANCE_TOKEN^^}", "{token-lower}", "${CONFORMANCE_TOKEN,,}").Replace(a.Template), true
 }
 
 // UsesToken reports whether the header carries the token (or something derived from it).

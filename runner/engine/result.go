@@ -169,11 +169,11 @@ func NewRedactor(token string, extra ...string) *Redactor {
 
 // AddToken redacts a token and what the suites derive from it.
 func (r *Redactor) AddToken(token string) {
+	// The suites also send the token minus its last character and in upper and lower case; a
+	// server may echo any of them back.
+	r.add(token, strings.ToUpper(token), strings.ToLower(token))
 	if len(token) > 4 {
-		// The suites send the token minus its last character; a server may echo it back.
-		r.add(token, token[:len(token)-1])
-	} else {
-		r.add(token)
+		r.add(token[:len(token)-1])
 	}
 }
 

@@ -50,12 +50,12 @@ func TestCommandToken(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"prints the token", `echo "ci-token-abcdef"`, "ci-token-abcdef", ""},
-		{"surrounding space is trimmed", `printf '  ci-token-abcdef \n\n'`, "ci-token-abcdef", ""},
+		{"prints the token", `echo "CI-Token-abcdef"`, "CI-Token-abcdef", ""},
+		{"surrounding space is trimmed", `printf '  CI-Token-abcdef \n\n'`, "CI-Token-abcdef", ""},
 		{"failure is one line without the output", `echo "partial-secret-123"; echo oops >&2; exit 3`, "", "--token-command failed (exit status 3); its output is not shown"},
 		{"command not found", `no-such-command-for-conformance`, "", "exit status 127"},
 		{"no output", `true`, "", "printed no token"},
-		{"more than the token", `echo "Bearer ci-token-abcdef"`, "", "must print the token alone"},
+		{"more than the token", `echo "Bearer CI-Token-abcdef"`, "", "must print the token alone"},
 		{"too short to redact", `echo "short"`, "", "is 5 characters long"},
 	}
 	for _, tt := range tests {
@@ -90,7 +90,7 @@ func TestCommandTokenTimesOut(t *testing.T) {
 }
 
 // expiringTokens stands for an identity provider in front of the reference server: it accepts
-// "ci-token-N" for any N >= 1, except that ci-token-1 expires after firstLife accepted requests.
+// "CI-Token-N" for any N >= 1, except that CI-Token-1 expires after firstLife accepted requests.
 // Anything else goes through unchanged, so the reference server answers it as usual.
 type expiringTokens struct {
 	next         http.Handler
@@ -110,7 +110,7 @@ func (x *expiringTokens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (x *expiringTokens) valid(token string) bool {
-	digits, ok := strings.CutPrefix(token, "ci-token-")
+	digits, ok := strings.CutPrefix(token, "CI-Token-")
 	n, err := strconv.Atoi(digits)
 	if !ok || err != nil || n < 1 || strconv.Itoa(n) != digits {
 		return false
@@ -137,13 +137,13 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 
 	tests := []struct {
 		name string
-		// body is the token command's script; empty means a static token ci-token-1.
+		// body is the token command's script; empty means a static token CI-Token-1.
 		body      string
 		wantRuns  int
 		wantRenew int
 		check     func(t *testing.T, s Summary, results []*Result)
 	}{
-		{"expired token is renewed", `echo "ci-token-$n"`, 2, 1, func(t *testing.T, s Summary, _ []*Result) {
+		{"expired token is renewed", `echo "CI-Token-$n"`, 2, 1, func(t *testing.T, s Summary, _ []*Result) {
 			assert.Equal(t, Summary{Total: len(cases), Pass: len(cases)}, s)
 		}},
 		{"a static token cannot be renewed", "", 0, 0, func(t *testing.T, s Summary, _ []*Result) {
@@ -152,7 +152,7 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 		{"a token that never worked is not renewed", `echo "wrong-token-value"`, 1, 0, func(t *testing.T, s Summary, _ []*Result) {
 			assert.Positive(t, s.Fail)
 		}},
-		{"a failing renewal is a harness error", `if [ "$n" -gt 1 ]; then echo "leaked-secret-output"; exit 1; fi; echo "ci-token-$n"`, 2, 0, func(t *testing.T, s Summary, results []*Result) {
+		{"a failing renewal is a harness error", `if [ "$n" -gt 1 ]; then echo "leaked-secret-output"; exit 1; fi; echo "CI-Token-$n"`, 2, 0, func(t *testing.T, s Summary, results []*Result) {
 			require.Positive(t, s.Error)
 			for _, r := range results {
 				if r.Outcome == Error {
@@ -166,7 +166,7 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 			front := httptest.NewServer(&expiringTokens{next: httputil.NewSingleHostReverseProxy(backendURL), backendToken: backend.Token, firstLife: 10})
 			defer front.Close()
 			redactor := NewRedactor("")
-			src := StaticToken("ci-token-1")
+			src := StaticToken("CI-Token-1")
 			runs := func() int { return 0 }
 			if tt.body != "" {
 				var command string
@@ -174,7 +174,7 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 				src, err = CommandToken(context.Background(), command, 8, redactor)
 				require.NoError(t, err)
 			} else {
-				redactor.AddToken("ci-token-1")
+				redactor.AddToken("CI-Token-1")
 			}
 			eng, err := New(contract, Options{BaseURL: front.URL, Tokens: src, Redactor: redactor, Concurrency: 4})
 			require.NoError(t, err)
@@ -184,7 +184,7 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 			assert.Equal(t, tt.wantRenew, src.Renewals())
 			dump, err := json.Marshal(results)
 			require.NoError(t, err)
-			assert.NotContains(t, string(dump), "ci-token", "a token leaked into the results")
+			assert.NotContains(t, string(dump), "CI-Token", "a token leaked into the results")
 			assert.NotContains(t, string(dump), "leaked-secret-output")
 		})
 	}

@@ -188,6 +188,12 @@ func authFaults() []*Fault {
 				scheme, token, ok := bearerToken(values)
 				return correct || ok && strings.EqualFold(scheme, "Bearer") && token != ""
 			}},
+		{Name: "auth-token-case-insensitive", Area: "auth", Catches: "AUTH-001",
+			Description: "compares the token case-insensitively (a _ci collation), so the token in upper case is accepted",
+			authorize: func(h *Handler, values []string, correct bool) bool {
+				scheme, token, ok := bearerToken(values)
+				return correct || ok && strings.EqualFold(scheme, "Bearer") && strings.EqualFold(token, h.token)
+			}},
 		{Name: "auth-missing-header-accepted", Area: "auth", Catches: "AUTH-001",
 			Description: "serves a request without an Authorization header as the token's company (a forgotten development bypass)",
 			authorize:   func(_ *Handler, values []string, correct bool) bool { return correct || len(values) == 0 }},

@@ -116,7 +116,7 @@ const V = (name) => opts.violation === name;
 // ---------------------------------------------------------------------------------------------
 // Fixtures (read-only; nothing ever modifies them)
 // ---------------------------------------------------------------------------------------------
-const TOKEN = 'indep-3f9c2a71d4e8b05c6a1f';
+const TOKEN = 'Indep-3f9C2a71D4e8b05c6a1f';
 const COMPANY_ID = '5b1f0c2e-8a4d-4c7e-9f3a-2d6b8e1a7c40';
 const OTHER_COMPANY_ID = 'e2c4a9d1-3f6b-4a8e-b5d7-91c0f2a4e6b3';
 const CONTACT_ID = '8f14e45f-ceea-467f-a0e6-1d2c3b4a5f60';

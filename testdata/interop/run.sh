@@ -30,7 +30,7 @@ export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 export SCARF_ANALYTICS=false DO_NOT_TRACK=1
 
 # A fixed token for the runs: not a secret, but passed through the environment all the same.
-export CONFORMANCE_TOKEN=interop-check-token
+export CONFORMANCE_TOKEN=Interop-Check-Token
 readonly SEED=1
 readonly READY_SECONDS=60  # Prism starts in about 2 s; a cold machine gets a wide margin
 readonly RUN_SECONDS=180   # one suite run takes seconds; this only bounds a hang

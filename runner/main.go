@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	// Whether a person is watching is decided on the real files, before they are wrapped.
 	terminal := isTerminal(stdout) && isTerminal(stderr)
-	cfg, err := config.Parse(args, getenv, stderr)
+	cfg, err := config.Parse(args, getenv, stdout)
 	if errors.Is(err, config.ErrHelp) {
 		return exitConformant
 	}

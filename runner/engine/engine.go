@@ -349,7 +349,7 @@ func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
 	if resp.ContentLength > e.opts.MaxBody {
 		return nil, nil, e.tooLarge()
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, e.opts.MaxBody+1))
+	body, err := readBody(resp, e.opts.MaxBody)
 	if err != nil {
 		return nil, nil, errors.New(explain(ctx, err, true))
 	}
@@ -357,6 +357,17 @@ func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
 		return nil, nil, e.tooLarge()
 	}
 	return resp, body, nil
+}
+
+// readBody reads at most max+1 bytes. When the length is announced, the buffer is allocated once
+// at that size rather than grown by doubling, which would hold several copies of a large list.
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 && resp.ContentLength <= max {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, max+1))
+	return buf.Bytes(), err
 }
 
 func (e *Engine) tooLarge() error {

@@ -174,18 +174,31 @@ var expectChallenge = Check{Req: ReqAuthChallenge, Verify: func(ex *Exchange) *F
 	if ex.Status != http.StatusUnauthorized {
 		return nil // the status itself is AUTH-001's finding
 	}
-	for _, v := range ex.Header.Values("WWW-Authenticate") {
-		scheme, _, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if strings.EqualFold(scheme, "Bearer") {
+	values := ex.Header.Values("WWW-Authenticate")
+	for _, v := range values {
+		if offersBearer(v) {
 			return nil
 		}
 	}
 	actual := "no WWW-Authenticate header"
-	if vs := ex.Header.Values("WWW-Authenticate"); len(vs) > 0 {
-		actual = fmt.Sprintf("WWW-Authenticate: %q", strings.Join(vs, ", "))
+	if len(values) > 0 {
+		actual = fmt.Sprintf("WWW-Authenticate: %q, which offers no Bearer challenge", strings.Join(values, ", "))
 	}
 	return &Finding{Expected: `WWW-Authenticate: Bearer realm="..."`, Actual: actual}
 }}
+
+// offersBearer reports whether a WWW-Authenticate field value holds a Bearer challenge. A field
+// may list several challenges separated by commas, and their parameters are comma-separated too
+// (RFC 7235 section 4.1): a challenge starts with a scheme name, a parameter with name=value.
+func offersBearer(field string) bool {
+	for _, part := range strings.Split(field, ",") {
+		first, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+		if strings.EqualFold(first, "Bearer") {
+			return true
+		}
+	}
+	return false
+}
 
 var expectAllow = Check{Req: ReqMethod, Verify: func(ex *Exchange) *Finding {
 	if ex.Status != http.StatusMethodNotAllowed {

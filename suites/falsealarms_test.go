@@ -147,6 +147,9 @@ func TestNoFalseAlarms(t *testing.T) {
 		{"lower-case challenge", refserver.Options{Quirks: []string{"lower-case-challenge"}}, func(t *testing.T, srv *refserver.Server) {
 			assert.True(t, strings.HasPrefix(get(t, srv, "/phone_number", "").header.Get("WWW-Authenticate"), "bearer "))
 		}},
+		{"several challenges, Basic first", refserver.Options{Quirks: []string{"several-challenges"}}, func(t *testing.T, srv *refserver.Server) {
+			assert.Equal(t, []string{`Basic realm="contacts"`, `Bearer realm="contacts", error="invalid_token"`}, get(t, srv, "/phone_number", "").header.Values("WWW-Authenticate"))
+		}},
 		{"upper-case UUIDs in the server's answers", refserver.Options{Quirks: []string{"upper-case-ids"}}, func(t *testing.T, srv *refserver.Server) {
 			require.Equal(t, strings.ToLower(srv.ContactID), srv.ContactID, "the id asked for is in lower case")
 			data := get(t, srv, "/contact/"+srv.ContactID, bearer(srv)).body["data"].(map[string]any)

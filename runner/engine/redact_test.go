@@ -108,3 +108,13 @@ func TestEchoedSecretsNeverReachAResult(t *testing.T) {
 		assert.Contains(t, r.Curl, `"${CONFORMANCE_TOKEN`)
 	}
 }
+
+// A server that escapes the solidus in JSON (PHP's default) echoes a token with "/" as "\/";
+// a preview cut in the middle of a secret, before redaction, must not leave its start behind.
+func TestRedactorCatchesEscapedSolidusAndCutPreviews(t *testing.T) {
+	const token = "abc/def+ghi=jkl0123456789"
+	r := NewRedactor(token)
+	assert.Equal(t, `{"auth":"Bearer [REDACTED]"}`, r.String(`{"auth":"Bearer abc\/def+ghi=jkl0123456789"}`))
+	assert.Equal(t, `body starts with "Unauthorized: Bearer [REDACTED]..."`, r.String(`body starts with "Unauthorized: Bearer abc/def+ghi=jkl01..."`))
+	assert.Equal(t, `ellipsis... without a secret`, r.String(`ellipsis... without a secret`))
+}

@@ -90,8 +90,9 @@ func (e *Engine) requestView(c *suites.Case, req *http.Request) *RequestView {
 }
 
 func (e *Engine) responseView(ex *suites.Exchange) *ResponseView {
-	body, cut := truncate(ex.Body, shownBody)
-	v := &ResponseView{Status: ex.Status, Headers: map[string]string{}, Body: e.redactor.String(body), BodyTruncated: cut, BodyBytes: len(ex.Body)}
+	// Redacted whole, then cut: cutting first could leave the first part of a secret at the end.
+	body, cut := truncate([]byte(e.redactor.String(string(ex.Body))), shownBody)
+	v := &ResponseView{Status: ex.Status, Headers: map[string]string{}, Body: body, BodyTruncated: cut, BodyBytes: len(ex.Body)}
 	for k, vs := range ex.Header {
 		v.Headers[k] = e.redactor.String(strings.Join(vs, ", "))
 	}
@@ -152,9 +153,11 @@ func shellQuoteKeepingToken(s string) string {
 // Redactor replaces secrets in any string with [REDACTED]. Tokens renewed during a run are added
 // to it while other goroutines redact, hence the lock.
 type Redactor struct {
-	mu       sync.RWMutex
-	secrets  []string
-	replacer *strings.Replacer
+	mu      sync.RWMutex
+	secrets []string
+	// spellings are every form of every secret, longest first.
+	spellings []string
+	replacer  *strings.Replacer
 }
 
 // NewRedactor redacts the token, what the suites derive from it, and the extra values, each in
@@ -202,6 +205,7 @@ func (r *Redactor) add(values ...string) {
 		pairs = append(pairs, s, "[REDACTED]")
 	}
 	r.replacer = strings.NewReplacer(pairs...)
+	r.spellings = spellings
 }
 
 // minFragment is the shortest base64 fragment redacted: shorter ones would garble ordinary text.
@@ -220,7 +224,9 @@ func secretSpellings(secret string) []string {
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(html)
 		if enc.Encode(secret) == nil {
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(b.String()), `"`), `"`))
+			escaped := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(b.String()), `"`), `"`)
+			// PHP's json_encode and others also escape the solidus.
+			out = append(out, escaped, strings.ReplaceAll(escaped, "/", `\/`))
 		}
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
@@ -253,7 +259,26 @@ func (r *Redactor) String(s string) string {
 	if r.replacer == nil {
 		return s
 	}
-	return r.replacer.Replace(s)
+	return r.cutSecrets(r.replacer.Replace(s))
+}
+
+// minCutPrefix is the shortest start of a secret redacted where a preview was cut.
+const minCutPrefix = 4
+
+// cutSecrets redacts the start of a secret left where a preview was cut ("...") before it could
+// be redacted: the checks quote bodies in their messages, and only the redactor knows the secrets.
+func (r *Redactor) cutSecrets(s string) string {
+	if !strings.Contains(s, "...") {
+		return s
+	}
+	for _, secret := range r.spellings {
+		for n := len(secret) - 1; n >= minCutPrefix; n-- {
+			if cut := secret[:n] + "..."; strings.Contains(s, cut) {
+				s = strings.ReplaceAll(s, cut, "[REDACTED]...")
+			}
+		}
+	}
+	return s
 }
 
 // Write writes what write produces to w, redacted as a whole: a writer that redacted each Write

@@ -45,6 +45,12 @@ var quirks = []*Quirk{
 				rep.header.Set("WWW-Authenticate", `bearer realm="contacts", error="invalid_token", error_description="the access token is missing or invalid"`)
 			}
 		}},
+	{Name: "several-challenges", Description: `401 offers two challenges in two WWW-Authenticate fields, Basic first, then Bearer (RFC 7235 section 4.1)`,
+		rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
+			if bearer := rep.header.Get("WWW-Authenticate"); bearer != "" {
+				rep.header["Www-Authenticate"] = []string{`Basic realm="contacts"`, bearer}
+			}
+		}},
 	{Name: "gzip", Description: "answers gzip-compressed when the client accepts it",
 		rewrite: func(_ *Handler, r *http.Request, rep *reply) {
 			if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {

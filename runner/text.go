@@ -120,19 +120,34 @@ func oneLineBody(s string) string {
 
 func (t *textReporter) summary(run *report.Run, renewals int) {
 	t.clearProgress()
-	var failed []*engine.Result
+	var failed, errored []*engine.Result
 	for _, r := range run.Results {
-		if r.Outcome == engine.Fail || r.Outcome == engine.Warn {
+		switch r.Outcome {
+		case engine.Fail, engine.Warn:
 			failed = append(failed, r)
+		case engine.Error:
+			errored = append(errored, r)
 		}
 	}
 	if len(failed) > 0 {
 		fmt.Fprintln(t.w, "\nFindings:")
 	}
+	// A broken behaviour shows in many cases at once (a missing header on every 401): its
+	// findings are printed in full once, and the cases after name the first one.
+	firstWith := map[string]string{}
 	for _, r := range failed {
 		fmt.Fprintf(t.w, "\n%s %s\n  %s\n", outcomeLabel[r.Outcome], r.ID, r.Title)
+		var findings strings.Builder
+		var ids []string
 		for _, f := range r.Findings {
-			for _, line := range strings.Split(strings.TrimRight(f.Describe(), "\n"), "\n") {
+			findings.WriteString(f.Describe())
+			ids = append(ids, fmt.Sprintf("%s (%s)", f.RequirementID, f.Level))
+		}
+		if first, ok := firstWith[findings.String()]; ok {
+			fmt.Fprintf(t.w, "  %s: the same findings as %s\n", strings.Join(ids, ", "), first)
+		} else {
+			firstWith[findings.String()] = r.ID
+			for _, line := range strings.Split(strings.TrimRight(findings.String(), "\n"), "\n") {
 				fmt.Fprintf(t.w, "  %s\n", line)
 			}
 		}
@@ -140,10 +155,43 @@ func (t *textReporter) summary(run *report.Run, renewals int) {
 			fmt.Fprintf(t.w, "  reproduce: %s\n", r.Curl)
 		}
 	}
+	t.printErrors(errored)
 	if renewals > 0 {
 		fmt.Fprintf(t.w, "\nthe token expired during the run and --token-command renewed it %d time(s)\n", renewals)
 	}
 	fmt.Fprintf(t.w, "\n%s: %s\n", run.Summary, run.Verdict())
+}
+
+// errorExamples is how many cases the error summary names for each reason.
+const errorExamples = 3
+
+// printErrors gathers the harness errors by reason just above the verdict, so a run left
+// incomplete ends by saying why, once for each cause, however many cases it hit.
+func (t *textReporter) printErrors(errored []*engine.Result) {
+	if len(errored) == 0 {
+		return
+	}
+	var reasons []string
+	byReason := map[string][]string{}
+	for _, r := range errored {
+		if byReason[r.Reason] == nil {
+			reasons = append(reasons, r.Reason)
+		}
+		byReason[r.Reason] = append(byReason[r.Reason], r.ID)
+	}
+	fmt.Fprintln(t.w, "\nErrors (the suite could not run these cases):")
+	for _, reason := range reasons {
+		ids := byReason[reason]
+		n := "1 case"
+		if len(ids) > 1 {
+			n = fmt.Sprintf("%d cases", len(ids))
+		}
+		named := strings.Join(ids[:min(len(ids), errorExamples)], ", ")
+		if len(ids) > errorExamples {
+			named += fmt.Sprintf(" and %d more", len(ids)-errorExamples)
+		}
+		fmt.Fprintf(t.w, "  %s: %s\n    %s\n", n, reason, named)
+	}
 }
 
 // catalogueConfig builds every case the suites have, whatever the user configured, with fixed

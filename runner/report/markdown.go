@@ -18,7 +18,7 @@ const MaxMarkdownProblems = 40
 // run's provenance. Whatever the server sent is shown as code, so it cannot inject markup.
 func Markdown(w io.Writer, run *Run) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Contacts API conformance: %s\n\n", run.Verdict())
+	fmt.Fprintf(&b, "## Contacts API conformance: %s\n\n**%s**\n\n", run.Verdict(), text(run.VerdictReason()))
 	fmt.Fprintf(&b, "%s against %s, %s (%s s). Suite %s, spec sha256 %s, seed %d, strict: %s.\n\n",
 		run.Summary, code(run.Target), timestamp(run.Started), seconds(run.Duration()),
 		run.SuiteVersion, code(run.SpecSHA256), run.Seed, yesNo(run.Strict))
@@ -52,7 +52,7 @@ func Markdown(w io.Writer, run *Run) error {
 		for _, f := range r.Findings {
 			fmt.Fprintf(&b, "- **%s (%s)** %s\n  - expected: %s\n  - actual: %s\n", f.RequirementID, f.Level, text(f.Requirement), code(f.Expected), code(f.Actual))
 			for _, d := range f.Details {
-				fmt.Fprintf(&b, "  - %s\n", code(d))
+				fmt.Fprintf(&b, "    - %s\n", code(d))
 			}
 		}
 		if r.Curl != "" {

@@ -289,6 +289,11 @@ func RequestText(r *engine.Result) string {
 
 // ResponseText is the redacted response, its body cut to a readable size.
 func ResponseText(r *engine.Result) string {
+	return responseText(r, func(body string) string { return body })
+}
+
+// responseText is the redacted response with its body passed through show.
+func responseText(r *engine.Result, show func(body string) string) string {
 	p := r.Response
 	if p == nil {
 		return ""
@@ -298,7 +303,7 @@ func ResponseText(r *engine.Result) string {
 	for _, k := range slices.Sorted(maps.Keys(p.Headers)) {
 		fmt.Fprintf(&b, "%s: %s\n", k, p.Headers[k])
 	}
-	fmt.Fprintf(&b, "\n%s\n", p.Body)
+	fmt.Fprintf(&b, "\n%s\n", show(p.Body))
 	if p.BodyTruncated {
 		fmt.Fprintf(&b, "[body cut: %d bytes in all]\n", p.BodyBytes)
 	}

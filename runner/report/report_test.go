@@ -222,7 +222,7 @@ func TestHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	assert.Contains(t, out, "&lt;script&gt;alert(1)&lt;/script&gt;", "the hostile body is shown as text")
 	for _, want := range []string{
 		"not conformant", Version, strings.Repeat("ab", 32), "2025-03-01T02:00:00Z", "--seed 42",
-		"<code>GET /contact/{id}</code></td><td>getContactById</td><td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">0</td>",
+		"<code>GET /contact/{id}</code></td><td>getContactById</td><td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n hot o-fail\">1</td><td class=\"n hot o-warn\">1</td><td class=\"n\">1</td><td class=\"n zero\">0</td><td class=\"n zero\">0</td>",
 		"<code>GET /phone_number</code></td><td>listPhoneNumbers</td><td class=\"n\">1</td>",
 		"<td>token</td><td><code>[REDACTED]</code></td>",
 		"<td>skip</td><td><code>methods|auth</code></td>",
@@ -231,13 +231,13 @@ func TestHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	}
 	// Every failure, warning and error has its findings, reproduction, request and response.
 	for _, id := range []string{"ok/known/getContactById", "auth/missing-header-unknown-id/getContactById", "list/limit-1/listCampaigns"} {
-		start := strings.Index(out, `<article id="case-`+strings.ReplaceAll(id, "/", "-")+`">`)
+		start := strings.Index(out, `<article id="case-`+strings.ReplaceAll(id, "/", "-")+`"`)
 		require.GreaterOrEqual(t, start, 0, id)
 		article := out[start : start+strings.Index(out[start:], "</article>")]
-		assert.Contains(t, article, "<strong>reproduce</strong>", id)
+		assert.Contains(t, article, `<p class="label">reproduce</p>`, id)
 		assert.Contains(t, article, "Authorization: Bearer ${CONFORMANCE_TOKEN}", id)
 		if id != "list/limit-1/listCampaigns" {
-			assert.Contains(t, article, "<strong>response</strong>", id)
+			assert.Contains(t, article, `<p class="label">response`, id)
 		}
 	}
 	assert.Contains(t, out, "OK-002 (MUST)")
@@ -257,6 +257,8 @@ func TestMarkdownSummary(t *testing.T) {
 		"| OK-002 | MUST |", "| AUTH-002 | SHOULD |",
 		"#### FAIL `ok/known/getContactById`", "#### WARN `auth/missing-header-unknown-id/getContactById`", "#### ERROR `list/limit-1/listCampaigns`",
 		"```sh\n" + curlLine + "\n```", "| token | `[REDACTED]` |",
+		"\n\n**1 case of 6 failed: the server broke OK-002. 1 case could not be run.**\n\n",
+		"\n  - actual: ````data.id <script>", "\n    - ````/data/id: <script>",
 	} {
 		assert.Contains(t, out, want)
 	}

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/contacts-conformance/suite/runner/engine"
@@ -30,6 +32,50 @@ func (run *Run) Verdict() string {
 	default:
 		return Conformant
 	}
+}
+
+// VerdictReason says in a sentence why the run comes to its verdict, for the reader who stops at
+// the first line of a report.
+func (run *Run) VerdictReason() string {
+	s := run.Summary
+	switch run.Verdict() {
+	case NotConformant:
+		var ids []string
+		for _, r := range run.Results {
+			for _, f := range r.Findings {
+				if r.Outcome == engine.Fail && !slices.Contains(ids, f.RequirementID) {
+					ids = append(ids, f.RequirementID)
+				}
+			}
+		}
+		sort.Strings(ids)
+		reason := fmt.Sprintf("%s of %d failed: the server broke %s.", cases(s.Fail), s.Total, strings.Join(ids, ", "))
+		if s.Error > 0 {
+			reason += fmt.Sprintf(" %s could not be run.", cases(s.Error))
+		}
+		return reason
+	case Incomplete:
+		return fmt.Sprintf("%s of %d could not be run (harness errors) and none failed: the run vouches for the server neither way.", cases(s.Error), s.Total)
+	}
+	if s.Pass+s.Warn == 0 {
+		return "No case was run, so nothing was checked."
+	}
+	reason := fmt.Sprintf("The %s run met every MUST requirement.", cases(s.Pass+s.Warn))
+	if s.Warn > 0 {
+		reason += fmt.Sprintf(" %s missed a SHOULD-level requirement (warnings; --strict makes them fail).", cases(s.Warn))
+	}
+	if s.Skip > 0 {
+		reason += fmt.Sprintf(" %s skipped for want of configuration.", cases(s.Skip))
+	}
+	return reason
+}
+
+// cases is "1 case" or "n cases".
+func cases(n int) string {
+	if n == 1 {
+		return "1 case"
+	}
+	return fmt.Sprintf("%d cases", n)
 }
 
 // Endpoint is one documented operation.

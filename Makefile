@@ -15,7 +15,7 @@ test: vet
 # A short fuzz run of each target (package:target); the seed corpora in the packages' testdata/fuzz
 # also run as plain tests above. FUZZTIME=5m make fuzz for a longer search.
 FUZZTIME ?= 5s
-FUZZ_TARGETS = ./spec:FuzzDecodeJSON ./spec:FuzzFastParserMatchesEncodingJSON ./spec:FuzzValidateResponse ./runner/report:FuzzJSONReport ./runner/report:FuzzJUnitReport
+FUZZ_TARGETS = ./spec:FuzzDecodeJSON ./spec:FuzzFastParserMatchesEncodingJSON ./spec:FuzzQuickFormats ./spec:FuzzValidateResponse ./runner/report:FuzzJSONReport ./runner/report:FuzzJUnitReport
 fuzz:
 	@set -e; for target in $(FUZZ_TARGETS); do \
 		pkg=$${target%%:*}; name=$${target##*:}; \

@@ -275,8 +275,9 @@ func TestSafetyFlagsCannotBeMisused(t *testing.T) {
 	}{
 		{"bad deadline", nil, []string{"--deadline", "forever"}, `runner: --deadline "forever" is not a positive duration such as 10s or 500ms`},
 		{"zero deadline from env", map[string]string{"CONFORMANCE_DEADLINE": "0s"}, nil, `runner: --deadline "0s" is not a positive duration such as 10s or 500ms`},
-		{"bad rate limit", nil, []string{"--rate-limit", "fast"}, `runner: --rate-limit "fast" is not a positive number of requests per second such as 5 or 0.5`},
-		{"negative rate limit", nil, []string{"--rate-limit", "-1"}, `runner: --rate-limit "-1" is not a positive number of requests per second such as 5 or 0.5`},
+		{"bad rate limit", nil, []string{"--rate-limit", "fast"}, `runner: --rate-limit "fast" is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5`},
+		{"negative rate limit", nil, []string{"--rate-limit", "-1"}, `runner: --rate-limit "-1" is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5`},
+		{"rate limit too low to end", nil, []string{"--rate-limit", "1e-300"}, `runner: --rate-limit "1e-300" is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5`},
 		{"missing CA file", nil, []string{"--ca-cert", "/nonexistent/ca.pem"}, "runner: --ca-cert: cannot read /nonexistent/ca.pem: no such file or directory"},
 		{"CA file without a certificate", nil, []string{"--ca-cert", notPEM}, "runner: --ca-cert: " + notPEM + " holds no PEM certificate"},
 		{"CA and insecure at once", nil, []string{"--ca-cert", notPEM, "--insecure"}, "runner: --ca-cert and --insecure contradict each other: --ca-cert verifies the certificate against your CA, --insecure not at all"},

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -51,4 +52,100 @@ func calendarFormat(pattern string) openapi3.StringFormatValidator {
 		_, err := time.Parse(time.DateOnly, value[:len(time.DateOnly)])
 		return err
 	})
+}
+
+// IsUUID reports whether s is a UUID in the contract's sense: the 8-4-4-4-12 layout of hex digits,
+// in any case and of any version (v1 to v8, nil, max).
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// IsDate reports whether s is an RFC 3339 full-date (YYYY-MM-DD) naming a day that exists.
+func IsDate(s string) bool {
+	return len(s) == 10 && validFullDate(s)
+}
+
+// IsDateTime reports whether s is an RFC 3339 date-time (section 5.6): a full-date, "T", a time
+// with seconds and an optional fraction, and a zone ("Z" or an offset).
+//
+// It is not gojsonschema's own date-time checker, which disagrees with RFC 3339 and with
+// kin-openapi (the differential test found each case): it accepts a date alone ("2025-03-14") and
+// a time alone ("09:26:53"), and, going through time.Parse, accepts a comma before the fraction
+// and an offset of +24:00, and rejects the leap second 23:59:60 that the RFC's grammar allows. This one follows the grammar, as kin-openapi does: seconds up to
+// 60, an offset of at most 23:59, and, like kin-openapi, only the upper-case "T" and "Z" (the RFC
+// lets an application allow lower case; the contract does not).
+func IsDateTime(s string) bool {
+	if len(s) < len("2006-01-02T15:04:05Z") || !validFullDate(s[:10]) || s[10] != 'T' {
+		return false
+	}
+	rest := s[11:]
+	if !twoDigits(rest[0:2], 23) || rest[2] != ':' || !twoDigits(rest[3:5], 59) || rest[5] != ':' || !twoDigits(rest[6:8], 60) {
+		return false
+	}
+	rest = rest[8:]
+	if strings.HasPrefix(rest, ".") {
+		n := 1
+		for n < len(rest) && isDigit(rest[n]) {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	if rest == "Z" {
+		return true
+	}
+	return len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && twoDigits(rest[1:3], 23) && rest[3] == ':' && twoDigits(rest[4:6], 59)
+}
+
+func validFullDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9} {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	year := atoi(s[0:4])
+	month, day := atoi(s[5:7]), atoi(s[8:10])
+	if month < 1 || month > 12 || day < 1 {
+		return false
+	}
+	days := []int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		days = 29
+	}
+	return day <= days
+}
+
+func twoDigits(s string, max int) bool {
+	return len(s) == 2 && isDigit(s[0]) && isDigit(s[1]) && atoi(s) <= max
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// atoi reads a string of ASCII digits already checked by the caller.
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
 }

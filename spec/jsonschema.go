@@ -3,9 +3,11 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/xeipuuv/gojsonschema"
@@ -18,9 +20,29 @@ import (
 // to use.
 
 // The formats are registered under names of their own rather than over gojsonschema's "uuid",
-// "date-time" and "date": gojsonschema's registry is global, and embedding the suite in another
-// program must change nothing there. Its own "uuid" would not do anyway: it accepts lower-case
+// "date-time" and "date": gojsonschema's registry is global, and another user of it in the same
+// program keeps the checkers it expects. Its own "uuid" would not do anyway: it accepts lower-case
 // hex only, and the contract accepts upper-case UUIDs.
+//
+// The checkers are written here from RFC 3339 section 5.6 and RFC 9562 as regular expressions,
+// apart from the hand-written ones the first validator uses (formats.go), so that a value one of
+// them wrongly accepts shows up in the differential test as a disagreement.
+var (
+	rfc3339FullDate = `[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])`
+	rfc3339DateTime = regexp.MustCompile(`^` + rfc3339FullDate + `T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`)
+	rfc3339Date     = regexp.MustCompile(`^` + rfc3339FullDate + `$`)
+	uuidLayout      = regexp.MustCompile(`^[[:xdigit:]]{8}(-[[:xdigit:]]{4}){3}-[[:xdigit:]]{12}$`)
+)
+
+// dayExists checks the month's length, leap years included, with the standard library's calendar.
+func dayExists(fullDate string) bool {
+	_, err := time.Parse(time.DateOnly, fullDate)
+	return err == nil
+}
+
+func grammarDateTime(s string) bool { return rfc3339DateTime.MatchString(s) && dayExists(s[:10]) }
+func grammarDate(s string) bool     { return rfc3339Date.MatchString(s) && dayExists(s) }
+
 const (
 	jsonSchemaUUID     = "contract-uuid"
 	jsonSchemaDateTime = "contract-date-time"
@@ -56,9 +78,9 @@ func (o *Operation) BodySchema(status int) *openapi3.Schema {
 // gojsonschema.
 func CompileJSONSchema(schema *openapi3.Schema) (*gojsonschema.Schema, error) {
 	registerFormats.Do(func() {
-		gojsonschema.FormatCheckers.Add(jsonSchemaUUID, formatChecker(IsUUID))
-		gojsonschema.FormatCheckers.Add(jsonSchemaDateTime, formatChecker(IsDateTime))
-		gojsonschema.FormatCheckers.Add(jsonSchemaDate, formatChecker(IsDate))
+		gojsonschema.FormatCheckers.Add(jsonSchemaUUID, formatChecker(uuidLayout.MatchString))
+		gojsonschema.FormatCheckers.Add(jsonSchemaDateTime, formatChecker(grammarDateTime))
+		gojsonschema.FormatCheckers.Add(jsonSchemaDate, formatChecker(grammarDate))
 	})
 	doc, err := JSONSchema(schema)
 	if err != nil {
@@ -268,101 +290,4 @@ func sortedCopy(ss []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-// IsUUID reports whether s is a UUID in the contract's sense: the 8-4-4-4-12 layout of hex digits,
-// in any case and of any version (v1 to v8, nil, max). It is written apart from the regular
-// expression kin-openapi validates with, so that the two validators do not share the rule's code.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// IsDate reports whether s is an RFC 3339 full-date (YYYY-MM-DD) naming a day that exists.
-func IsDate(s string) bool {
-	return len(s) == 10 && validFullDate(s)
-}
-
-// IsDateTime reports whether s is an RFC 3339 date-time (section 5.6): a full-date, "T", a time
-// with seconds and an optional fraction, and a zone ("Z" or an offset).
-//
-// It is not gojsonschema's own date-time checker, which disagrees with RFC 3339 and with
-// kin-openapi (the differential test found each case): it accepts a date alone ("2025-03-14") and
-// a time alone ("09:26:53"), and, going through time.Parse, accepts a comma before the fraction
-// and an offset of +24:00, and rejects the leap second 23:59:60 that the RFC's grammar allows. This one follows the grammar, as kin-openapi does: seconds up to
-// 60, an offset of at most 23:59, and, like kin-openapi, only the upper-case "T" and "Z" (the RFC
-// lets an application allow lower case; the contract does not).
-func IsDateTime(s string) bool {
-	if len(s) < len("2006-01-02T15:04:05Z") || !validFullDate(s[:10]) || s[10] != 'T' {
-		return false
-	}
-	rest := s[11:]
-	if !twoDigits(rest[0:2], 23) || rest[2] != ':' || !twoDigits(rest[3:5], 59) || rest[5] != ':' || !twoDigits(rest[6:8], 60) {
-		return false
-	}
-	rest = rest[8:]
-	if strings.HasPrefix(rest, ".") {
-		n := 1
-		for n < len(rest) && isDigit(rest[n]) {
-			n++
-		}
-		if n == 1 {
-			return false
-		}
-		rest = rest[n:]
-	}
-	if rest == "Z" {
-		return true
-	}
-	return len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && twoDigits(rest[1:3], 23) && rest[3] == ':' && twoDigits(rest[4:6], 59)
-}
-
-func validFullDate(s string) bool {
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return false
-	}
-	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9} {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	year := atoi(s[0:4])
-	month, day := atoi(s[5:7]), atoi(s[8:10])
-	if month < 1 || month > 12 || day < 1 {
-		return false
-	}
-	days := []int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
-	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-		days = 29
-	}
-	return day <= days
-}
-
-func twoDigits(s string, max int) bool {
-	return len(s) == 2 && isDigit(s[0]) && isDigit(s[1]) && atoi(s) <= max
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// atoi reads a string of ASCII digits already checked by the caller.
-func atoi(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	return n
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -86,7 +87,10 @@ func headerMessage(err error, status int, op *Operation) string {
 	if errors.As(err, &re) && re.Reason == "status is not supported" {
 		return fmt.Sprintf("status %d is not documented for %s (documented: %s)", status, op.ID, joinInts(op.Statuses))
 	}
-	return err.Error()
+	// kin-openapi appends the schema and the value as indented JSON on further lines; the first
+	// line names the header and the rule, which is what a reader needs.
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	return first
 }
 
 func joinInts(ns []int) string {
@@ -138,7 +142,7 @@ func (c *Contract) ValidateValue(schema *openapi3.Schema, value any) []Violation
 	}
 	var out []Violation
 	collect(err, &out)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
+	sort.SliceStable(out, func(i, j int) bool { return pointerLess(out[i].Pointer, out[j].Pointer) })
 	return dedupe(out)
 }
 
@@ -234,4 +238,22 @@ func dedupe(in []Violation) []Violation {
 		}
 	}
 	return out
+}
+
+// pointerLess orders JSON pointers as a reader expects: array indexes by value, so /data/4 comes
+// before /data/12.
+func pointerLess(a, b string) bool {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] == bs[i] {
+			continue
+		}
+		an, aErr := strconv.Atoi(as[i])
+		bn, bErr := strconv.Atoi(bs[i])
+		if aErr == nil && bErr == nil {
+			return an < bn
+		}
+		return as[i] < bs[i]
+	}
+	return len(as) < len(bs)
 }

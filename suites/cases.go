@@ -264,10 +264,14 @@ func (b builder) malformedIDs() []struct{ name, title, id string } {
 func (b builder) malformedIDCases() []*Case {
 	var cases []*Case
 	for _, m := range b.malformedIDs() {
+		checks := []Check{expectStatus(ReqMalformedIDSafe, http.StatusBadRequest, http.StatusNotFound), expectErrorEnvelope()}
+		// An escaped slash never reaches the application behind many front ends (Apache's
+		// AllowEncodedSlashes Off answers 404 itself), so 404 is as good as 400 there.
+		if !strings.Contains(m.id, "/") {
+			checks = append(checks, expectStatus(ReqMalformedID400, http.StatusBadRequest))
+		}
 		c := b.newCase("malformed-id", m.name, http.StatusBadRequest, m.title+" is rejected with 400 (404 tolerated), never 2xx or 5xx",
-			Request{Path: b.path(m.id), Auth: Bearer},
-			expectStatus(ReqMalformedIDSafe, http.StatusBadRequest, http.StatusNotFound),
-			expectStatus(ReqMalformedID400, http.StatusBadRequest), expectErrorEnvelope())
+			Request{Path: b.path(m.id), Auth: Bearer}, checks...)
 		if !b.cfg.HaveToken {
 			c.Skip = needToken
 		}

@@ -59,8 +59,10 @@ func (f *safetyFlags) resolve(set map[string]bool, getenv func(string) string) e
 	}
 	if *f.rateLimit != "" {
 		r, err := strconv.ParseFloat(*f.rateLimit, 64)
-		if err != nil || !(r > 0) || r > 1e6 {
-			return fmt.Errorf("--rate-limit %q is not a positive number of requests per second such as 5 or 0.5", *f.rateLimit)
+		// A rate far below one request a second would turn into an interval that overflows a
+		// time.Duration, silently meaning no limit at all; one request in 1000 s is the floor.
+		if err != nil || !(r >= 0.001) || r > 1e6 {
+			return fmt.Errorf("--rate-limit %q is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5", *f.rateLimit)
 		}
 		f.s.RateLimit = r
 	}

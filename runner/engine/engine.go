@@ -288,7 +288,8 @@ func (e *Engine) request(ctx context.Context, c *suites.Case, token string) (*ht
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", e.opts.UserAgent)
 	if v, ok := c.Request.Auth.Header(token); ok {
-		// Set directly: Header.Set would drop nothing here, but an empty value must still be sent.
+		// Assigned under the exact name, so the auth cases send the header byte for byte as
+		// written, the empty value included.
 		req.Header["Authorization"] = []string{v}
 	}
 	return req, nil

@@ -25,16 +25,17 @@ func DecodeJSON(body []byte) (any, error) {
 	if !utf8.Valid(body) {
 		return nil, fmt.Errorf("the body is not valid UTF-8 (first invalid byte at offset %d); JSON text must be UTF-8 (RFC 8259 section 8.1)", invalidUTF8(body))
 	}
-	if tooDeep(body, MaxJSONDepth) {
-		return nil, fmt.Errorf("the body nests JSON more than %d levels deep; the suite does not decode it further", MaxJSONDepth)
-	}
 	// A list of 10,000 campaigns costs encoding/json about as much as its whole validation, so
 	// a well-formed body goes through a parser built for this one shape of result. Whatever it
 	// does not accept goes to encoding/json, whose verdict and message stand: the fast parser
-	// can make a body cheaper, never change what it decodes to or whether it is refused.
+	// can make a body cheaper, never change what it decodes to or whether it is refused. It
+	// gives up beyond MaxJSONDepth, so the depth is measured only for what it did not accept.
 	p := parser{data: body}
 	if value, ok := p.document(); ok {
 		return value, nil
+	}
+	if tooDeep(body, MaxJSONDepth) {
+		return nil, fmt.Errorf("the body nests JSON more than %d levels deep; the suite does not decode it further", MaxJSONDepth)
 	}
 	return decodeStandard(body)
 }
@@ -94,7 +95,7 @@ func preview(b []byte) string {
 	return string(b)
 }
 
-// maxDepth bounds the fast parser's recursion; DecodeJSON refuses deeper bodies before it runs.
+// maxDepth bounds the fast parser's recursion at the depth DecodeJSON accepts at all.
 const maxDepth = MaxJSONDepth
 
 // parser decodes one JSON document (RFC 8259). It reports only whether it succeeded: on any

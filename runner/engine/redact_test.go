@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -117,4 +118,18 @@ func TestRedactorCatchesEscapedSolidusAndCutPreviews(t *testing.T) {
 	assert.Equal(t, `{"auth":"Bearer [REDACTED]"}`, r.String(`{"auth":"Bearer abc\/def+ghi=jkl0123456789"}`))
 	assert.Equal(t, `body starts with "Unauthorized: Bearer [REDACTED]..."`, r.String(`body starts with "Unauthorized: Bearer abc/def+ghi=jkl01..."`))
 	assert.Equal(t, `ellipsis... without a secret`, r.String(`ellipsis... without a secret`))
+}
+
+// A secret straddling the cut is redacted whole before the body is cut to the size reports keep.
+func TestRedactorCutNeverLeavesTheStartOfASecret(t *testing.T) {
+	const token = "abc/def+ghi=jkl0123456789"
+	r := NewRedactor(token)
+	body := []byte(strings.Repeat("x", 4090) + token + strings.Repeat("y", 10000))
+	shown, cut := r.Cut(body, 4096)
+	assert.True(t, cut)
+	assert.Equal(t, strings.Repeat("x", 4090)+"[REDAC", shown)
+	assert.NotContains(t, shown, "abc/de")
+	shown, cut = r.Cut([]byte("short "+token), 4096)
+	assert.False(t, cut)
+	assert.Equal(t, "short [REDACTED]", shown)
 }

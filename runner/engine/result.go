@@ -90,8 +90,7 @@ func (e *Engine) requestView(c *suites.Case, req *http.Request) *RequestView {
 }
 
 func (e *Engine) responseView(ex *suites.Exchange) *ResponseView {
-	// Redacted whole, then cut: cutting first could leave the first part of a secret at the end.
-	body, cut := truncate([]byte(e.redactor.String(string(ex.Body))), shownBody)
+	body, cut := e.redactor.Cut(ex.Body, shownBody)
 	v := &ResponseView{Status: ex.Status, Headers: map[string]string{}, Body: body, BodyTruncated: cut, BodyBytes: len(ex.Body)}
 	for k, vs := range ex.Header {
 		v.Headers[k] = e.redactor.String(strings.Join(vs, ", "))
@@ -260,6 +259,21 @@ func (r *Redactor) String(s string) string {
 		return s
 	}
 	return r.cutSecrets(r.replacer.Replace(s))
+}
+
+// Cut returns the first n bytes of b, redacted, and whether anything was cut. It redacts before it
+// cuts, so that no secret straddling the cut leaves its start behind, and it redacts only a
+// window of n bytes plus the longest secret, so that a 10 MB body is not copied to show 4 KB.
+func (r *Redactor) Cut(b []byte, n int) (string, bool) {
+	r.mu.RLock()
+	longest := 0
+	if len(r.spellings) > 0 {
+		longest = len(r.spellings[0])
+	}
+	r.mu.RUnlock()
+	window := b[:min(len(b), n+longest)]
+	shown, cut := truncate([]byte(r.String(string(window))), n)
+	return shown, cut || len(window) < len(b)
 }
 
 // minCutPrefix is the shortest start of a secret redacted where a preview was cut.

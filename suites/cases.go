@@ -40,12 +40,18 @@ var unsafeMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, 
 // area, then operation, then case.
 func Build(c *spec.Contract, cfg Config) []*Case {
 	ids := newIDSource(cfg.Seed)
+	contactPath := ""
+	for _, op := range c.Operations {
+		if op.IDParam != "" && cfg.ContactID != "" && contactPath == "" {
+			contactPath = builder{op: op}.path(cfg.ContactID)
+		}
+	}
 	var cases []*Case
 	for _, op := range c.Operations {
 		if !strings.EqualFold(op.Method, http.MethodGet) {
 			continue // the API documents reads only; other methods are the 405 cases' business
 		}
-		b := builder{op: op, cfg: cfg, ids: ids}
+		b := builder{op: op, cfg: cfg, ids: ids, contactPath: contactPath}
 		if op.Secured {
 			cases = append(cases, b.authCases()...)
 		}
@@ -79,6 +85,9 @@ type builder struct {
 	op  *spec.Operation
 	cfg Config
 	ids *idSource
+	// contactPath reads the configured contact, whose company the lists are compared with;
+	// empty when no contact id was given.
+	contactPath string
 }
 
 // path fills the operation's id parameter with a raw value, escaped as one path segment.
@@ -199,7 +208,7 @@ func (b builder) okCase() *Case {
 	if b.op.IDParam != "" {
 		checks = append(checks, expectSameRecord(b.cfg.ContactID))
 	} else {
-		checks = append(checks, expectOneCompany)
+		checks = append(checks, expectOneCompany(b.contactPath))
 	}
 	c := b.newCase("ok", "known", http.StatusOK, "a valid request is answered 200 with the record(s) of the token's company",
 		Request{Path: b.readablePath(), Auth: Bearer}, checks...)
@@ -223,14 +232,19 @@ func (b builder) notFound(name, title, id string, req *Requirement) *Case {
 
 func (b builder) unknownIDCases() []*Case {
 	var cases []*Case
+	var unknown string
 	for i := 1; i <= 3; i++ {
 		id := b.ids.next()
+		if unknown == "" {
+			unknown = id
+		}
 		cases = append(cases, b.notFound(fmt.Sprintf("random-%d", i), fmt.Sprintf("a random UUID (%s)", id), id, ReqUnknownID))
 	}
 	upper := strings.ToUpper(b.ids.next())
 	cases = append(cases, b.notFound("random-upper-case", fmt.Sprintf("a random UUID in upper case (%s)", upper), upper, ReqUnknownID))
 	cases = append(cases, b.notFound("nil-uuid", "the nil UUID", uuid.Nil.String(), ReqUnknownID))
 	foreign := b.notFound("foreign", "a contact of another company", b.cfg.ForeignContactID, ReqForeignID)
+	foreign.Checks = append(foreign.Checks, expectSameAsUnknown(b.path(unknown), unknown, b.cfg.ForeignContactID))
 	if b.cfg.ForeignContactID == "" {
 		foreign.Request.Path = b.op.Path
 		foreign.Skip = needForeign
@@ -285,11 +299,11 @@ func (b builder) limitCases() []*Case {
 	for _, n := range []int{1, 2, 5} {
 		c := b.newCase("list", fmt.Sprintf("limit-%d", n), http.StatusOK, fmt.Sprintf("limit=%d gives at most %d items", n, n),
 			Request{Path: b.op.Path, Query: url.Values{"limit": {fmt.Sprint(n)}}, Auth: Bearer},
-			expectOKEnvelope, expectAtMost(n), expectOneCompany)
+			expectOKEnvelope, expectAtMost(n, b.op.Path), expectOneCompany(b.contactPath))
 		cases = append(cases, c)
 	}
 	big := b.newCase("list", "limit-above-collection", http.StatusOK, "limit=100000, more than any fixture holds, is answered 200",
-		Request{Path: b.op.Path, Query: url.Values{"limit": {"100000"}}, Auth: Bearer}, expectOKEnvelope, expectOneCompany)
+		Request{Path: b.op.Path, Query: url.Values{"limit": {"100000"}}, Auth: Bearer}, expectOKEnvelope, expectOneCompany(b.contactPath))
 	cases = append(cases, big)
 	for _, bad := range []struct{ name, value string }{
 		{"zero", "0"}, {"negative", "-1"}, {"word", "abc"}, {"fraction", "1.5"}, {"empty", ""},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
@@ -277,19 +278,37 @@ func sameUUID(a, b string) bool {
 	return ua == ub
 }
 
-// expectAtMost requires a list of at most n items.
-func expectAtMost(n int) Check {
+// expectAtMost requires a list of at most n items. When the answer holds fewer, a limit that was
+// ignored looks the same as one honoured, unless the whole collection is larger: the check asks
+// for it, and says so in the report when the collection is too small for the check to bite.
+func expectAtMost(n int, path string) Check {
 	return Check{Req: ReqLimitHonoured, Verify: func(ex *Exchange) *Finding {
 		d, ok := data(ex)
 		if !ok {
 			return nil
 		}
 		items, isList := d.([]any)
-		if !isList || len(items) <= n {
+		if !isList {
 			return nil // a data that is not a list is SPEC-001's finding
 		}
-		return &Finding{Expected: fmt.Sprintf("at most %d items (limit=%d)", n, n), Actual: fmt.Sprintf("%d items: the limit was ignored", len(items))}
+		if len(items) > n {
+			return &Finding{Expected: fmt.Sprintf("at most %d items (limit=%d)", n, n), Actual: fmt.Sprintf("%d items: the limit was ignored", len(items))}
+		}
+		if len(items) < n && ex.Probe != nil {
+			if all, err := ex.Probe(path, url.Values{"limit": {"100000"}}); err == nil {
+				if list, ok := probedList(all); ok && len(list) <= n {
+					ex.Notes = append(ex.Notes, fmt.Sprintf("LIST-001 had nothing to bite on: the collection holds %d items, so limit=%d cannot be told from no limit", len(list), n))
+				}
+			}
+		}
+		return nil
 	}}
+}
+
+func probedList(p *Probed) ([]any, bool) {
+	obj, _ := p.Body.(map[string]any)
+	list, ok := obj["data"].([]any)
+	return list, ok && p.Status == http.StatusOK
 }
 
 // common are the checks every exchange gets, whatever the case asks.
@@ -297,30 +316,74 @@ func common() []Check {
 	return []Check{expectSpec, expectNoErrorIn200, expectJSONContentType}
 }
 
-// expectOneCompany requires every item of a list that carries a company_id to carry the same one.
-// A single foreign record is a cross-tenant leak; comparing the items with each other needs no
-// knowledge of the token's company, which a vendor may not be able to give.
-var expectOneCompany = Check{Req: ReqListOneCompany, Verify: func(ex *Exchange) *Finding {
-	d, ok := data(ex)
-	if !ok {
-		return nil
-	}
-	items, _ := d.([]any)
-	first := ""
-	for i, it := range items {
-		obj, _ := it.(map[string]any)
-		company, _ := obj["company_id"].(string)
-		switch {
-		case company == "":
-			continue
-		case first == "":
-			first = company
-		case !sameUUID(company, first):
-			return &Finding{
-				Expected: fmt.Sprintf("every item of company %s, the company of the first item", first),
-				Actual:   fmt.Sprintf("item %d belongs to company %s: records of another company are listed", i, company),
+// expectOneCompany requires every item of a list that carries a company_id to belong to the
+// token's company. A single foreign record is a cross-tenant leak. The company is the configured
+// contact's when there is one (contactPath reads it); otherwise the items are compared with each
+// other, which catches a mixed list but not one holding another company's records only.
+func expectOneCompany(contactPath string) Check {
+	return Check{Req: ReqListOneCompany, Verify: func(ex *Exchange) *Finding {
+		d, ok := data(ex)
+		if !ok {
+			return nil
+		}
+		items, _ := d.([]any)
+		want, source := "", "the company of the first item"
+		if contactPath != "" && ex.Probe != nil {
+			if contact, err := ex.Probe(contactPath, nil); err == nil && contact.Status == http.StatusOK {
+				obj, _ := contact.Body.(map[string]any)
+				record, _ := obj["data"].(map[string]any)
+				if company, _ := record["company_id"].(string); company != "" {
+					want, source = company, "the company of the configured contact"
+				}
 			}
 		}
+		for i, it := range items {
+			obj, _ := it.(map[string]any)
+			company, _ := obj["company_id"].(string)
+			switch {
+			case company == "":
+				continue
+			case want == "":
+				want = company
+			case !sameUUID(company, want):
+				return &Finding{
+					Expected: fmt.Sprintf("every item of company %s, %s", want, source),
+					Actual:   fmt.Sprintf("item %d belongs to company %s: records of another company are listed", i, company),
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+// expectSameAsUnknown compares the answer about another company's resource with the answer about
+// an unknown id: any difference but the id itself tells an attacker the resource exists.
+func expectSameAsUnknown(unknownPath, unknownID, foreignID string) Check {
+	return Check{Req: ReqForeignIndistinct, Verify: func(ex *Exchange) *Finding {
+		if ex.Probe == nil || foreignID == "" {
+			return nil
+		}
+		unknown, err := ex.Probe(unknownPath, nil)
+		if err != nil {
+			return nil // the unknown-id cases report what went wrong with that answer
+		}
+		body, _ := ex.JSON()
+		got, want := maskedMessage(body, foreignID), maskedMessage(unknown.Body, unknownID)
+		if ex.Status == unknown.Status && got == want {
+			return nil
+		}
+		return &Finding{
+			Expected: fmt.Sprintf("the answer to an unknown id: %d with message %q", unknown.Status, want),
+			Actual:   fmt.Sprintf("%d with message %q: the answer tells that the resource exists", ex.Status, got),
+		}
+	}}
+}
+
+func maskedMessage(body any, id string) string {
+	obj, _ := body.(map[string]any)
+	message, _ := obj["message"].(string)
+	if id == "" {
+		return message
 	}
-	return nil
-}}
+	return strings.ReplaceAll(strings.ReplaceAll(message, id, "<id>"), strings.ToLower(id), "<id>")
+}

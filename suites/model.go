@@ -131,9 +131,23 @@ type Exchange struct {
 	Body     []byte
 	// Violations are the document's verdict on the answer, computed once per exchange.
 	Violations []spec.Violation
+	// Probe sends a GET with the valid credentials, for a check that compares this answer with
+	// another; the driver shares each answer among all the cases of a run. Nil when there is
+	// no server to ask, and then such a check has nothing to compare.
+	Probe func(path string, query url.Values) (*Probed, error)
+	// Notes are facts a check puts in the report without a finding, such as a check that had
+	// nothing to bite on.
+	Notes      []string
 	json       any
 	jsonErr    error
 	decoded    bool
+}
+
+// Probed is the answer to a probe.
+type Probed struct {
+	Status int
+	// Body is the decoded JSON body, nil when it is not JSON.
+	Body any
 }
 
 // JSON returns the decoded body, decoding it once.

@@ -38,6 +38,9 @@ var (
 	ReqForeignID = &Requirement{"ID-002", Must,
 		"A resource of another company is answered 404 exactly like an unknown id, so the API does not leak which ids exist.",
 		"getContactById 404; OWASP API Security Top 10 API1:2023 (broken object level authorization)"}
+	ReqForeignIndistinct = &Requirement{"ID-005", Should,
+		"The answer to a resource of another company cannot be told from the answer to an unknown id: the same status and the same message once the id itself is masked.",
+		"getContactById 404; api-notes: a contact of another company is answered exactly like an unknown id"}
 	ReqMalformedIDSafe = &Requirement{"ID-003", Must,
 		"An id that is not a UUID is rejected as a client error: 400 (or 404), never 2xx, never 5xx.",
 		"getContactById 400"}
@@ -64,7 +67,7 @@ func Requirements() []*Requirement {
 		ReqSpec, ReqNoErrorIn200, ReqErrorEnvelope, ReqContentType,
 		ReqAuthRejected, ReqAuthChallenge, ReqAuthSchemeCase,
 		ReqOK, ReqSameRecord,
-		ReqUnknownID, ReqForeignID, ReqMalformedIDSafe, ReqMalformedID400,
+		ReqUnknownID, ReqForeignID, ReqMalformedIDSafe, ReqMalformedID400, ReqForeignIndistinct,
 		ReqMethod, ReqLimitHonoured, ReqLimitInvalid, ReqListOneCompany,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })

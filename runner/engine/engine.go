@@ -91,6 +91,7 @@ type Engine struct {
 	tokens   *TokenSource
 	limiter  *limiter
 	clock    clock
+	probes   probeCache
 }
 
 // New validates the options; an error here means the run cannot be made.
@@ -235,6 +236,9 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 	}
 	r.Response = e.responseView(ex)
 	e.judge(r, c, ex)
+	for _, n := range ex.Notes {
+		r.Notes = append(r.Notes, e.redactor.String(n))
+	}
 	return r
 }
 
@@ -330,6 +334,7 @@ func (e *Engine) send(ctx context.Context, c *suites.Case, r *Result, token stri
 			r.Notes = append(r.Notes, retryNote(r.Retries, waited))
 		}
 		ex := &suites.Exchange{Contract: e.contract, Case: c, Request: req, Status: resp.StatusCode, Header: resp.Header, Body: body}
+		ex.Probe = func(path string, query url.Values) (*suites.Probed, error) { return e.probe(ctx, path, query) }
 		ex.Violations = e.contract.ValidateDecoded(c.Operation, req, resp.StatusCode, resp.Header, body, ex.JSON)
 		return ex, nil
 	}

@@ -54,6 +54,7 @@ func Faults() []*Fault {
 const (
 	contactRoute  = "/contact/{id}"
 	campaignRoute = "/campaign/list"
+	phoneRoute    = "/phone_number"
 )
 
 // when narrows a rewrite to the replies a predicate selects.
@@ -269,6 +270,9 @@ func idFaults() []*Fault {
 		{Name: "foreign-id-403", Area: "unknown-id", Catches: "ID-002",
 			Description: "answers a contact of another company 403, which tells the caller the id exists",
 			rewrite:     when(onContactID(http.StatusNotFound, foreignContact), withError(http.StatusForbidden, "this contact belongs to another company"))},
+		{Name: "foreign-id-message", Area: "unknown-id", Catches: "ID-005", Strict: true,
+			Description: "answers a contact of another company 404, but with its own message, which tells the caller the id exists",
+			rewrite:     when(onContactID(http.StatusNotFound, foreignContact), withError(http.StatusNotFound, "contact not accessible with this token"))},
 		{Name: "unknown-id-200-null", Area: "unknown-id", Catches: "ID-001",
 			Description: `answers an unknown id 200 with "data": null`,
 			rewrite: when(onContactID(http.StatusNotFound, unknownContact), replaceWith(func(*Handler, *http.Request) *reply {
@@ -469,6 +473,17 @@ func methodAndListFaults() []*Fault {
 				}
 				all := append(foreign, own...)
 				return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(all[:min(limit, len(all))], "campaigns")}
+			}))},
+		{Name: "phone-numbers-of-another-company", Area: "list", Catches: "LIST-003",
+			Description: "lists another company's phone numbers only (the tenant taken from a stale cache), which no comparison among the items can see",
+			rewrite: when(on(phoneRoute, http.StatusOK), replaceWith(func(h *Handler, r *http.Request) *reply {
+				var foreign []map[string]any
+				for _, p := range h.fixtures.PhoneNumbers {
+					if p["company_id"] != h.fixtures.CompanyID {
+						foreign = append(foreign, p)
+					}
+				}
+				return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(foreign, "phone numbers")}
 			}))},
 		{Name: "wrong-record", Area: "ok", Catches: "OK-002",
 			Description: "GET /contact/{id} answers with another contact of the same company",

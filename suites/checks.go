@@ -294,7 +294,7 @@ func expectAtMost(n int, path string) Check {
 		if len(items) > n {
 			return &Finding{Expected: fmt.Sprintf("at most %d items (limit=%d)", n, n), Actual: fmt.Sprintf("%d items: the limit was ignored", len(items))}
 		}
-		if len(items) < n && ex.Probe != nil {
+		if len(items) <= n && ex.Probe != nil {
 			if all, err := ex.Probe(path, url.Values{"limit": {"100000"}}); err == nil {
 				if list, ok := probedList(all); ok && len(list) <= n {
 					ex.Notes = append(ex.Notes, fmt.Sprintf("LIST-001 had nothing to bite on: the collection holds %d items, so limit=%d cannot be told from no limit", len(list), n))

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/contacts-conformance/suite/runner/engine"
 	"github.com/contacts-conformance/suite/suites"
 )
 
@@ -49,6 +50,9 @@ func Markdown(w io.Writer, run *Run) error {
 		if r.Reason != "" {
 			fmt.Fprintf(&b, "- reason: %s\n", code(r.Reason))
 		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- note: %s\n", code(n))
+		}
 		for _, f := range r.Findings {
 			fmt.Fprintf(&b, "- **%s (%s)** %s\n  - expected: %s\n  - actual: %s\n", f.RequirementID, f.Level, text(f.Requirement), code(f.Expected), code(f.Actual))
 			for _, d := range f.Details {
@@ -58,6 +62,18 @@ func Markdown(w io.Writer, run *Run) error {
 		if r.Curl != "" {
 			fmt.Fprintf(&b, "\n%s", fence(r.Curl, "sh"))
 		}
+	}
+
+	var noted []string
+	for _, r := range run.Results {
+		if r.Outcome == engine.Pass {
+			for _, n := range r.Notes {
+				noted = append(noted, fmt.Sprintf("- %s: %s\n", code(r.ID), code(n)))
+			}
+		}
+	}
+	if len(noted) > 0 {
+		b.WriteString("\n### Notes on passing cases\n\n" + strings.Join(noted, ""))
 	}
 
 	b.WriteString("\n<details><summary>Configuration (secrets redacted)</summary>\n\n| setting | value |\n|---|---|\n")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -302,4 +303,21 @@ func TestCatalogue(t *testing.T) {
 	}
 	assert.Contains(t, out, "Every case also checks ENV-001, ENV-003, SPEC-001.")
 	assert.Contains(t, out, "| `auth/lowercase-scheme/getContactById` | the scheme in lower case (\"bearer \\<token\\>\") is accepted | AUTH-003 |")
+}
+
+// A note on a passing case (a check that had nothing to bite on) reaches every report.
+func TestNotesReachEveryReport(t *testing.T) {
+	run := sampleRun()
+	const note = "LIST-001 had nothing to bite on: the collection holds 2 items, so limit=5 cannot be told from no limit"
+	for _, r := range run.Results {
+		if r.Outcome == engine.Pass {
+			r.Notes = []string{note}
+			break
+		}
+	}
+	for name, write := range map[string]func(io.Writer, *Run) error{"html": HTML, "markdown": Markdown, "junit": JUnit, "json": JSON} {
+		var b strings.Builder
+		require.NoError(t, write(&b, run))
+		assert.Contains(t, b.String(), "limit=5 cannot be told from no limit", name)
+	}
 }

@@ -137,10 +137,10 @@ type Exchange struct {
 	Probe func(path string, query url.Values) (*Probed, error)
 	// Notes are facts a check puts in the report without a finding, such as a check that had
 	// nothing to bite on.
-	Notes      []string
-	json       any
-	jsonErr    error
-	decoded    bool
+	Notes   []string
+	json    any
+	jsonErr error
+	decoded bool
 }
 
 // Probed is the answer to a probe.

@@ -51,6 +51,9 @@ func TestConformance(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.ID, func(t *testing.T) {
 			r := eng.Execute(context.Background(), c)
+			for _, n := range r.Notes {
+				t.Logf("note: %s", n)
+			}
 			switch r.Outcome {
 			case engine.Skip, engine.Disabled:
 				t.Skip(r.Reason)

@@ -364,7 +364,7 @@ func expectSameAsUnknown(unknownPath, unknownID, foreignID string) Check {
 			return nil
 		}
 		unknown, err := ex.Probe(unknownPath, nil)
-		if err != nil {
+		if err != nil || unknown.Status != http.StatusNotFound {
 			return nil // the unknown-id cases report what went wrong with that answer
 		}
 		body, _ := ex.JSON()

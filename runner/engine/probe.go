@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/contacts-conformance/suite/spec"
 	"github.com/contacts-conformance/suite/suites"
 )
 
@@ -41,23 +40,17 @@ func (e *Engine) probe(ctx context.Context, path string, query url.Values) (*sui
 	return a.probed, a.err
 }
 
+// sendProbe goes through the same path as a case's request: the rate limit, 429 retries and the
+// renewal of an expired token, so that a probe's answer is what a case would have received.
 func (e *Engine) sendProbe(ctx context.Context, path string, query url.Values) (*suites.Probed, error) {
-	token, _ := e.tokens.current()
 	c := &suites.Case{Request: suites.Request{Method: http.MethodGet, Path: path, Query: query, Auth: suites.Bearer}}
-	req, err := e.request(ctx, c, token)
+	ex, err := e.exchange(ctx, c, &Result{})
 	if err != nil {
 		return nil, err
 	}
-	if err := e.limiter.wait(ctx); err != nil {
-		return nil, err
-	}
-	resp, body, err := e.fetch(req)
-	if err != nil {
-		return nil, err
-	}
-	value, err := spec.DecodeJSON(body)
+	value, err := ex.JSON()
 	if err != nil {
 		value = nil
 	}
-	return &suites.Probed{Status: resp.StatusCode, Body: value}, nil
+	return &suites.Probed{Status: ex.Status, Body: value}, nil
 }

@@ -69,7 +69,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return printMarkdownCatalogue(stdout, stderr, contract)
 	}
 	if cfg.List {
-		printCatalogue(stdout, contract, cfg, selection)
+		if printCatalogue(stdout, contract, cfg, selection) == 0 {
+			fmt.Fprintln(stderr, "runner: --run/--skip select none of the cases")
+			return exitNoRun
+		}
 		return exitConformant
 	}
 	reports, err := reportPaths(cfg)

@@ -17,6 +17,10 @@ func reportPaths(cfg *config.Config) (map[string]func(io.Writer, *report.Run) er
 	paths := map[string]func(io.Writer, *report.Run) error{}
 	if cfg.OutDir != "" {
 		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) && pe.Path == cfg.OutDir {
+				return nil, fmt.Errorf("--out %s: %v", cfg.OutDir, pe.Err)
+			}
 			return nil, fmt.Errorf("--out %s: %s", cfg.OutDir, oneLine(unwrapPathError(err)))
 		}
 		for _, f := range report.Files {

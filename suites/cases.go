@@ -42,7 +42,9 @@ func Build(c *spec.Contract, cfg Config) []*Case {
 	ids := newIDSource(cfg.Seed)
 	contactPath := ""
 	for _, op := range c.Operations {
-		if op.IDParam != "" && cfg.ContactID != "" && contactPath == "" {
+		// The configured contact is read through the contacts' own operation, not whichever
+		// operation happens to take an id.
+		if op.IDParam != "" && cfg.ContactID != "" && strings.HasPrefix(op.Path, "/contact/") {
 			contactPath = builder{op: op}.path(cfg.ContactID)
 		}
 	}
@@ -232,19 +234,17 @@ func (b builder) notFound(name, title, id string, req *Requirement) *Case {
 
 func (b builder) unknownIDCases() []*Case {
 	var cases []*Case
-	var unknown string
+	var unknown []string
 	for i := 1; i <= 3; i++ {
 		id := b.ids.next()
-		if unknown == "" {
-			unknown = id
-		}
+		unknown = append(unknown, b.path(id))
 		cases = append(cases, b.notFound(fmt.Sprintf("random-%d", i), fmt.Sprintf("a random UUID (%s)", id), id, ReqUnknownID))
 	}
 	upper := strings.ToUpper(b.ids.next())
 	cases = append(cases, b.notFound("random-upper-case", fmt.Sprintf("a random UUID in upper case (%s)", upper), upper, ReqUnknownID))
 	cases = append(cases, b.notFound("nil-uuid", "the nil UUID", uuid.Nil.String(), ReqUnknownID))
 	foreign := b.notFound("foreign", "a contact of another company", b.cfg.ForeignContactID, ReqForeignID)
-	foreign.Checks = append(foreign.Checks, expectSameAsUnknown(b.path(unknown), unknown, b.cfg.ForeignContactID))
+	foreign.Checks = append(foreign.Checks, expectSameAsUnknown([2]string{unknown[0], unknown[1]}))
 	if b.cfg.ForeignContactID == "" {
 		foreign.Request.Path = b.op.Path
 		foreign.Skip = needForeign

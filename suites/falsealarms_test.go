@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contacts-conformance/suite/runner/engine"
 	"github.com/contacts-conformance/suite/spec"
 	"github.com/contacts-conformance/suite/spec/refserver"
 )
@@ -178,6 +179,13 @@ func TestNoFalseAlarms(t *testing.T) {
 		})}, func(t *testing.T, srv *refserver.Server) {
 			assert.Len(t, get(t, srv, "/campaign/list?limit=2", bearer(srv)).body["data"], 1)
 		}},
+		{"the id asked for quoted in a 404's message, in upper case", refserver.Options{Quirks: []string{"id-in-message"}}, func(t *testing.T, srv *refserver.Server) {
+			assert.Equal(t, "contact "+strings.ToUpper(srv.ForeignContactID)+" not found", get(t, srv, "/contact/"+srv.ForeignContactID, bearer(srv)).body["message"])
+		}},
+		{"an id of its own request in every error message", refserver.Options{Quirks: []string{"request-id-in-message"}}, func(t *testing.T, srv *refserver.Server) {
+			first := get(t, srv, "/contact/"+srv.ForeignContactID, bearer(srv)).body["message"]
+			assert.NotEqual(t, first, get(t, srv, "/contact/"+srv.ForeignContactID, bearer(srv)).body["message"])
+		}},
 		{"gzip-compressed answers", refserver.Options{Quirks: []string{"gzip"}}, func(t *testing.T, srv *refserver.Server) {
 			assert.Equal(t, "gzip", get(t, srv, "/phone_number", bearer(srv), "Accept-Encoding", "gzip").header.Get("Content-Encoding"))
 		}},
@@ -209,4 +217,30 @@ func quirkNames() []string {
 func TestUnknownQuirkIsRefused(t *testing.T) {
 	_, err := refserver.Start(refserver.Options{Quirks: []string{"no-such-quirk"}})
 	require.ErrorContains(t, err, `unknown quirk "no-such-quirk"`)
+}
+
+// A check that has nothing to compare says so in the result rather than passing in silence.
+func TestChecksSayWhenTheyCannotBite(t *testing.T) {
+	contract := loadContract(t)
+	notes := func(results []*engine.Result) map[string]string {
+		out := map[string]string{}
+		for _, r := range results {
+			out[r.ID] = strings.Join(r.Notes, "; ")
+		}
+		return out
+	}
+	perRequest := notes(runSuite(t, contract, refserver.Options{Quirks: []string{"request-id-in-message"}}, true))
+	assert.Contains(t, perRequest["unknown-id/foreign/getContactById"], "ID-005 compared the status only")
+
+	small := notes(runSuite(t, contract, refserver.Options{Fixtures: fixtures(t, func(fx *refserver.Fixtures) {
+		fx.Campaigns = fx.Campaigns[:2]
+	})}, true))
+	assert.Contains(t, small["list/limit-2/listCampaigns"], "the collection holds 2 items, so limit=2 cannot be told from no limit")
+	assert.Contains(t, small["list/limit-5/listCampaigns"], "the collection holds 2 items, so limit=5 cannot be told from no limit")
+	assert.Empty(t, small["list/limit-1/listCampaigns"], "with 2 items, limit=1 bites")
+
+	clean := notes(runSuite(t, contract, refserver.Options{}, true))
+	for id, n := range clean {
+		assert.Empty(t, n, id)
+	}
 }

@@ -36,7 +36,7 @@ var (
 		"A well-formed UUID that matches no resource is answered 404 with the error envelope.",
 		"getContactById 404"}
 	ReqForeignID = &Requirement{"ID-002", Must,
-		"A resource of another company is answered 404 exactly like an unknown id, so the API does not leak which ids exist.",
+		"A resource of another company is answered 404 with the error envelope, like an unknown id, so the API does not leak which ids exist.",
 		"getContactById 404; OWASP API Security Top 10 API1:2023 (broken object level authorization)"}
 	ReqForeignIndistinct = &Requirement{"ID-005", Should,
 		"The answer to a resource of another company cannot be told from the answer to an unknown id: the same status and the same message once the id itself is masked.",

@@ -51,6 +51,9 @@ type Config struct {
 	ListMarkdown bool
 }
 
+// MaxMaxBody bounds --max-body: the body is held in memory, and the cap is meant to protect it.
+const MaxMaxBody = 1 << 30
+
 // Secrets shorter than these cannot be redacted without garbling ordinary text.
 const (
 	MinTokenLength  = 8
@@ -170,6 +173,9 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	mb, err := positive("max-body", *maxBody, 4<<20)
 	if err != nil {
 		return nil, err
+	}
+	if mb > MaxMaxBody {
+		return nil, fmt.Errorf("--max-body %s is more than %d bytes (1 GiB); a response that large is not one to validate in memory", *maxBody, MaxMaxBody)
 	}
 	c.MaxBody = int64(mb)
 	if err := safety.resolve(set, getenv); err != nil {

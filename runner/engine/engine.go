@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -145,8 +146,13 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	if u.User != nil {
 		return nil, errors.New("base URL must not carry credentials; use --token")
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
 		return nil, fmt.Errorf("base URL %q must not have a query or a fragment", u.Redacted())
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("base URL %q has port %s, outside 1 to 65535", u.Redacted(), port)
+		}
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")

@@ -512,7 +512,10 @@ func TestTLS(t *testing.T) {
 	plain := httptest.NewServer(f.handler)
 	defer plain.Close()
 	port := tlsSrv.URL[strings.LastIndex(tlsSrv.URL, ":")+1:]
-	trust := func(o *Options) { o.CACerts = certPEM(tlsSrv) }
+	// A TLS handshake on a loaded machine can outlast the hostile rows' tight timeout; these rows
+	// are about certificates, not time.
+	roomy := func(o *Options) { o.Timeout = 5 * time.Second }
+	trust := func(o *Options) { roomy(o); o.CACerts = certPEM(tlsSrv) }
 	tests := []struct {
 		name    string
 		url     string
@@ -520,13 +523,13 @@ func TestTLS(t *testing.T) {
 		outcome Outcome
 		reason  string
 	}{
-		{"a private CA not given", tlsSrv.URL, nil, Error,
+		{"a private CA not given", tlsSrv.URL, roomy, Error,
 			"the server's certificate is signed by an unknown authority; pass --ca-cert FILE with the CA that signed it"},
 		{"the private CA given with --ca-cert", tlsSrv.URL, trust, Pass, ""},
 		{"a host the certificate does not name", "https://localhost:" + port, trust, Error,
 			`the server's certificate is not valid for "localhost" (it names example.com, *.example.com, 127.0.0.1, ::1); use the host name the certificate names`},
-		{"--insecure", tlsSrv.URL, func(o *Options) { o.Insecure = true }, Pass, ""},
-		{"https:// to a server without TLS", strings.Replace(plain.URL, "http://", "https://", 1), nil, Error,
+		{"--insecure", tlsSrv.URL, func(o *Options) { roomy(o); o.Insecure = true }, Pass, ""},
+		{"https:// to a server without TLS", strings.Replace(plain.URL, "http://", "https://", 1), roomy, Error,
 			"the server did not answer in TLS; is the base URL http:// rather than https://?"},
 	}
 	for _, tt := range tests {

@@ -17,9 +17,8 @@ type probeCache struct {
 }
 
 type probeAnswer struct {
-	once   sync.Once
+	mu     sync.Mutex
 	probed *suites.Probed
-	err    error
 }
 
 // probe sends a GET with the valid credentials: probes only read, like every request that may
@@ -36,8 +35,18 @@ func (e *Engine) probe(ctx context.Context, path string, query url.Values) (*sui
 		e.probes.answers[key] = a
 	}
 	e.probes.mu.Unlock()
-	a.once.Do(func() { a.probed, a.err = e.sendProbe(ctx, path, query) })
-	return a.probed, a.err
+	// Callers wait for the one request under way; an error is not kept, so a passing timeout
+	// does not turn a comparison off for the rest of the run.
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.probed == nil {
+		probed, err := e.sendProbe(ctx, path, query)
+		if err != nil {
+			return nil, err
+		}
+		a.probed = probed
+	}
+	return a.probed, nil
 }
 
 // sendProbe goes through the same path as a case's request: the rate limit, 429 retries and the

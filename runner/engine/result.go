@@ -272,7 +272,14 @@ func (r *Redactor) Cut(b []byte, n int) (string, bool) {
 	}
 	r.mu.RUnlock()
 	window := b[:min(len(b), n+longest)]
-	shown, cut := truncate([]byte(r.String(string(window))), n)
+	redacted := r.String(string(window))
+	if len(window) < len(b) {
+		// A secret that runs past the window's end is not redacted in it; and when secrets in
+		// the window were replaced by the shorter mark, that end may lie before n. Whatever could
+		// be the start of a secret goes.
+		redacted = redacted[:max(0, len(redacted)-longest)]
+	}
+	shown, cut := truncate([]byte(redacted), n)
 	return shown, cut || len(window) < len(b)
 }
 

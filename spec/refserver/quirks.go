@@ -51,6 +51,19 @@ var quirks = []*Quirk{
 				rep.header["Www-Authenticate"] = []string{`Basic realm="contacts"`, bearer}
 			}
 		}},
+	{Name: "id-in-message", Description: "a 404 for a contact quotes the id asked for, in upper case, in its message",
+		rewrite: func(h *Handler, r *http.Request, rep *reply) {
+			if rt, id, ok := h.resolve(r); ok && rt.template == "/contact/{id}" && rep.status == http.StatusNotFound {
+				setMessage(rep, fmt.Sprintf("contact %s not found", strings.ToUpper(id)))
+			}
+		}},
+	{Name: "request-id-in-message", Description: "every error message ends with an id of its own request, different each time",
+		rewrite: func(h *Handler, _ *http.Request, rep *reply) {
+			if rep.status >= 400 {
+				h.requests.Add(1)
+				setMessage(rep, fmt.Sprintf("%s (request %08x)", message(rep), h.requests.Load()*2654435761%(1<<32)))
+			}
+		}},
 	{Name: "gzip", Description: "answers gzip-compressed when the client accepts it",
 		rewrite: func(_ *Handler, r *http.Request, rep *reply) {
 			if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
@@ -125,4 +138,22 @@ func copyJSON(v any, visit func(any) any) any {
 		out = visit(out)
 	}
 	return out
+}
+
+func message(rep *reply) string {
+	env, _ := rep.body.(map[string]any)
+	m, _ := env["message"].(string)
+	return m
+}
+
+// setMessage replaces the envelope's message on a copy, since replies may share fixtures.
+func setMessage(rep *reply, m string) {
+	if env, ok := rep.body.(map[string]any); ok {
+		copied := make(map[string]any, len(env))
+		for k, v := range env {
+			copied[k] = v
+		}
+		copied["message"] = m
+		rep.body = copied
+	}
 }

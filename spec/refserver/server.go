@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -94,6 +95,8 @@ type Handler struct {
 	quirks   []*Quirk
 	fixtures *Fixtures
 	observe  func(*http.Request)
+	// requests counts the errors a quirk numbers; atomic, since requests are served at once.
+	requests atomic.Uint64
 }
 
 // NewHandler builds the handler alone, for embedding in another server.

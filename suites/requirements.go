@@ -54,7 +54,7 @@ var (
 		"A list never holds more items than the limit asked for.",
 		"listCampaigns parameter limit"}
 	ReqListOneCompany = &Requirement{"LIST-003", Must,
-		"A list holds only records of the token's company: every item that carries a company_id carries the same one.",
+		"A list holds only records of the token's company: every item that carries a company_id carries the configured contact's (without a contact id, all carry the same one).",
 		"api-notes: Lists the phone numbers / campaigns / webhook flows of the token's company; OWASP API Security Top 10 API1:2023"}
 	ReqLimitInvalid = &Requirement{"LIST-002", Must,
 		"A limit that is not a positive integer is answered 400 with the error envelope.",

@@ -298,20 +298,34 @@ func expectAtMost(n int, path string) Check {
 		}
 		if ex.Probe != nil {
 			// Asking for one more than n is enough to learn whether the collection holds more.
-			if more, err := ex.Probe(path, url.Values{"limit": {strconv.Itoa(n + 1)}}); err == nil {
-				if list, ok := probedList(more); ok && len(list) <= n {
-					ex.Notes = append(ex.Notes, fmt.Sprintf("LIST-001 had nothing to bite on: the collection holds %d items, so limit=%d cannot be told from no limit", len(list), n))
-				}
+			more, err := ex.Probe(path, url.Values{"limit": {strconv.Itoa(n + 1)}})
+			list, ok := probedList(more, err)
+			switch {
+			case !ok:
+				ex.Notes = append(ex.Notes, fmt.Sprintf("LIST-001 could not learn whether the collection holds more than %d items: limit=%d %s", n, n+1, unprobed(more, err)))
+			case len(list) <= n:
+				ex.Notes = append(ex.Notes, fmt.Sprintf("LIST-001 had nothing to bite on: the collection holds %d items, so limit=%d cannot be told from no limit", len(list), n))
 			}
 		}
 		return nil
 	}}
 }
 
-func probedList(p *Probed) ([]any, bool) {
+func probedList(p *Probed, err error) ([]any, bool) {
+	if err != nil || p.Status != http.StatusOK {
+		return nil, false
+	}
 	obj, _ := p.Body.(map[string]any)
 	list, ok := obj["data"].([]any)
-	return list, ok && p.Status == http.StatusOK
+	return list, ok
+}
+
+// unprobed says, for a note, why a probe's answer could not be used.
+func unprobed(p *Probed, err error) string {
+	if err != nil {
+		return "could not be read: " + err.Error()
+	}
+	return fmt.Sprintf("was answered %d %s", p.Status, http.StatusText(p.Status))
 }
 
 // common are the checks every exchange gets, whatever the case asks.
@@ -332,12 +346,20 @@ func expectOneCompany(contactPath string) Check {
 		items, _ := d.([]any)
 		want, source := "", "the company of the first item"
 		if contactPath != "" && ex.Probe != nil {
-			if contact, err := ex.Probe(contactPath, nil); err == nil && contact.Status == http.StatusOK {
+			contact, err := ex.Probe(contactPath, nil)
+			why := ""
+			if err == nil && contact.Status == http.StatusOK {
 				obj, _ := contact.Body.(map[string]any)
 				record, _ := obj["data"].(map[string]any)
-				if company, _ := record["company_id"].(string); company != "" {
-					want, source = company, "the company of the configured contact"
-				}
+				want, _ = record["company_id"].(string)
+				why = "carried no company_id"
+			} else {
+				why = unprobed(contact, err)
+			}
+			if want != "" {
+				source = "the company of the configured contact"
+			} else {
+				ex.Notes = append(ex.Notes, "LIST-003 compared the items with each other only: the configured contact "+why)
 			}
 		}
 		for i, it := range items {
@@ -372,7 +394,9 @@ func expectSameAsUnknown(unknownPaths [2]string) Check {
 		for i, path := range unknownPaths {
 			p, err := ex.Probe(path, nil)
 			if err != nil || p.Status != http.StatusNotFound {
-				return nil // the unknown-id cases report what went wrong with that answer
+				// The unknown-id cases judge that answer; this check has nothing to compare with.
+				ex.Notes = append(ex.Notes, "ID-005 could not compare: an unknown id "+unprobed(p, err))
+				return nil
 			}
 			unknown[i] = p
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/contacts-conformance/suite/suites"
 )
@@ -280,7 +281,26 @@ func (r *Redactor) Cut(b []byte, n int) (string, bool) {
 		redacted = redacted[:max(0, len(redacted)-longest)]
 	}
 	shown, cut := truncate([]byte(redacted), n)
-	return shown, cut || len(window) < len(b)
+	return cleanCutEnd(shown), cut || len(window) < len(b)
+}
+
+// cleanCutEnd drops what a cut may leave at the end: half a UTF-8 character, or the start of the
+// redaction mark, which would read as a broken secret.
+func cleanCutEnd(s string) string {
+	for len(s) > 0 {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	const mark = "[REDACTED]"
+	for k := len(mark) - 1; k >= 2; k-- {
+		if strings.HasSuffix(s, mark[:k]) {
+			return s[:len(s)-k]
+		}
+	}
+	return s
 }
 
 // minCutPrefix is the shortest start of a secret redacted where a preview was cut.
@@ -293,6 +313,9 @@ func (r *Redactor) cutSecrets(s string) string {
 		return s
 	}
 	for _, secret := range r.spellings {
+		if len(secret) <= minCutPrefix || !strings.Contains(s, secret[:minCutPrefix]) {
+			continue // one scan rules most secrets out, even over a whole report
+		}
 		for n := len(secret) - 1; n >= minCutPrefix; n-- {
 			if cut := secret[:n] + "..."; strings.Contains(s, cut) {
 				s = strings.ReplaceAll(s, cut, "[REDACTED]...")

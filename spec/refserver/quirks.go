@@ -60,8 +60,9 @@ var quirks = []*Quirk{
 	{Name: "request-id-in-message", Description: "every error message ends with an id of its own request, different each time",
 		rewrite: func(h *Handler, _ *http.Request, rep *reply) {
 			if rep.status >= 400 {
-				h.requests.Add(1)
-				setMessage(rep, fmt.Sprintf("%s (request %08x)", message(rep), h.requests.Load()*2654435761%(1<<32)))
+				// Knuth's multiplicative hash spreads the counter, so ids look like a server's.
+				n := h.requests.Add(1)
+				setMessage(rep, fmt.Sprintf("%s (request %08x)", message(rep), n*2654435761%(1<<32)))
 			}
 		}},
 	{Name: "gzip", Description: "answers gzip-compressed when the client accepts it",

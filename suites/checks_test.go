@@ -1,0 +1,62 @@
+package suites
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// exchangeWith is a 200 answer whose probes all get the same answer or error.
+func exchangeWith(body string, probed *Probed, err error) *Exchange {
+	return &Exchange{
+		Status: http.StatusOK, Body: []byte(body),
+		Probe: func(string, url.Values) (*Probed, error) { return probed, err },
+	}
+}
+
+// A comparing check whose probe fails says so in a note rather than passing in silence.
+func TestComparingChecksNoteAFailedProbe(t *testing.T) {
+	timeout := errors.New("no complete answer within 10s")
+	list := `{"status":"ok","message":"","data":[{"company_id":"e2d4c6b8-a0f1-4e3d-9c5b-7a9e1f3d5b70"}]}`
+	tests := []struct {
+		name   string
+		check  Check
+		body   string
+		probed *Probed
+		err    error
+		note   string
+	}{
+		{"LIST-003, the contact unreadable", expectOneCompany("/contact/x"), list, nil, timeout,
+			"LIST-003 compared the items with each other only: the configured contact could not be read: no complete answer within 10s"},
+		{"LIST-003, the contact refused", expectOneCompany("/contact/x"), list, &Probed{Status: http.StatusTooManyRequests}, nil,
+			"LIST-003 compared the items with each other only: the configured contact was answered 429 Too Many Requests"},
+		{"LIST-001, the larger page unreadable", expectAtMost(5, "/campaign/list"), list, nil, timeout,
+			"LIST-001 could not learn whether the collection holds more than 5 items: limit=6 could not be read: no complete answer within 10s"},
+		{"ID-005, the unknown id answered 500", expectSameAsUnknown([2]string{"/contact/a", "/contact/b"}), `{"status":"error","message":"x","data":null}`, &Probed{Status: http.StatusInternalServerError}, nil,
+			"ID-005 could not compare: an unknown id was answered 500 Internal Server Error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := exchangeWith(tt.body, tt.probed, tt.err)
+			if tt.check.Req == ReqForeignIndistinct {
+				ex.Status = http.StatusNotFound
+			}
+			assert.Nil(t, tt.check.Verify(ex), "nothing to judge, so no finding")
+			assert.Equal(t, []string{tt.note}, ex.Notes)
+		})
+	}
+}
+
+// With the contact read, a list of another company's records alone fails LIST-003.
+func TestOneCompanyComparesWithTheConfiguredContact(t *testing.T) {
+	contact := &Probed{Status: http.StatusOK, Body: map[string]any{"data": map[string]any{"company_id": "0b8e4d9a-1c2f-4e3a-8d5b-7a6c9e0f1b2d"}}}
+	ex := exchangeWith(`{"status":"ok","message":"","data":[{"company_id":"e2d4c6b8-a0f1-4e3d-9c5b-7a9e1f3d5b70"}]}`, contact, nil)
+	f := expectOneCompany("/contact/x").Verify(ex)
+	if assert.NotNil(t, f) {
+		assert.Equal(t, "item 0 belongs to company e2d4c6b8-a0f1-4e3d-9c5b-7a9e1f3d5b70: records of another company are listed", f.Actual)
+	}
+	assert.Empty(t, ex.Notes)
+}

@@ -31,7 +31,6 @@ type Safety struct {
 type safetyFlags struct {
 	s                           *Safety
 	deadline, rateLimit, caCert *string
-	insecureGiven               bool
 }
 
 func (s *Safety) register(fs *flag.FlagSet) *safetyFlags {

@@ -181,20 +181,23 @@ func listWith(size func(asked int) int) rewriteFunc {
 	})
 }
 
+// acceptsBearer is an authorization that, besides the correct credentials, accepts any Bearer
+// token that the looser comparison matches against the real one.
+func acceptsBearer(matches func(token, want string) bool) func(*Handler, []string, bool) bool {
+	return func(h *Handler, values []string, correct bool) bool {
+		scheme, token, ok := bearerToken(values)
+		return correct || ok && strings.EqualFold(scheme, "Bearer") && matches(token, h.token)
+	}
+}
+
 func authFaults() []*Fault {
 	return []*Fault{
 		{Name: "auth-any-bearer-token", Area: "auth", Catches: "AUTH-001",
 			Description: "accepts any non-empty token under the Bearer scheme (the token is never compared)",
-			authorize: func(_ *Handler, values []string, correct bool) bool {
-				scheme, token, ok := bearerToken(values)
-				return correct || ok && strings.EqualFold(scheme, "Bearer") && token != ""
-			}},
+			authorize:   acceptsBearer(func(token, _ string) bool { return token != "" })},
 		{Name: "auth-token-case-insensitive", Area: "auth", Catches: "AUTH-001",
 			Description: "compares the token case-insensitively (a _ci collation), so the token in upper case is accepted",
-			authorize: func(h *Handler, values []string, correct bool) bool {
-				scheme, token, ok := bearerToken(values)
-				return correct || ok && strings.EqualFold(scheme, "Bearer") && strings.EqualFold(token, h.token)
-			}},
+			authorize:   acceptsBearer(strings.EqualFold)},
 		{Name: "auth-missing-header-accepted", Area: "auth", Catches: "AUTH-001",
 			Description: "serves a request without an Authorization header as the token's company (a forgotten development bypass)",
 			authorize:   func(_ *Handler, values []string, correct bool) bool { return correct || len(values) == 0 }},
@@ -206,10 +209,7 @@ func authFaults() []*Fault {
 			}},
 		{Name: "auth-token-prefix", Area: "auth", Catches: "AUTH-001",
 			Description: "accepts any token that starts with the right one (a comparison cut to the expected length)",
-			authorize: func(h *Handler, values []string, correct bool) bool {
-				scheme, token, ok := bearerToken(values)
-				return correct || ok && strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(token, h.token)
-			}},
+			authorize:   acceptsBearer(strings.HasPrefix)},
 		{Name: "auth-fields-split", Area: "auth", Catches: "AUTH-001",
 			Description: `splits the header on white space and reads the second field, so "Bearer <token> <anything>" passes`,
 			authorize: func(h *Handler, values []string, correct bool) bool {

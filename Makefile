@@ -5,8 +5,8 @@
 GO ?= go
 
 .PHONY: run test vet build docs interop bench fuzz
-run:
-	$(GO) run ./runner
+run: build
+	bin/contacts-conformance
 
 test: vet
 	$(GO) test -count=1 ./...
@@ -30,7 +30,7 @@ vet:
 	$(GO) vet ./...
 
 build:
-	$(GO) build -o bin/runner ./runner
+	$(GO) build -o bin/contacts-conformance ./runner/cmd/contacts-conformance
 
 # The spec linted by Spectral, the suite run against Prism's mock and through Prism's validating
 # proxy (README, "Interoperability"). Needs Node.js 20.17+ and npm; UPDATE_GOLDEN=1 rewrites the
@@ -40,8 +40,8 @@ interop:
 
 # docs/requirements.md is generated from the requirement catalogue and the case tables; a test
 # fails when it is stale. Written through a temporary file, so a failed run leaves it intact.
-docs:
-	$(GO) run ./runner --list-markdown > docs/requirements.md.tmp
+docs: build
+	bin/contacts-conformance --list-markdown > docs/requirements.md.tmp
 	mv docs/requirements.md.tmp docs/requirements.md
 
 bench:

@@ -1,10 +1,11 @@
-// Command runner runs the Contacts API conformance suite against a base URL, or against the
-// embedded reference server when none is given, and exits 0 (conformant), 1 (at least one
-// conformance failure) or 2 (the run could not be made).
+// Package runner is the command line of the Contacts API conformance suite (the binary is
+// runner/cmd/contacts-conformance): it runs the suite against a base URL, or against the embedded
+// reference server when none is given, and exits 0 (conformant), 1 (at least one conformance
+// failure) or 2 (the run could not be made).
 //
-//	go run ./runner --base-url https://staging.example.com/v1 --token "$TOKEN" --contact-id ...
-//	go run ./runner serve --addr 127.0.0.1:8080
-package main
+//	contacts-conformance --base-url https://staging.example.com/v1 --contact-id ...
+//	contacts-conformance serve --addr 127.0.0.1:8080
+package runner
 
 import (
 	"context"
@@ -35,11 +36,12 @@ const (
 	exitNoRun      = 2
 )
 
-func main() {
+// Main runs the command with the process's arguments, standard streams and environment, until
+// it ends or is interrupted, and returns the exit code.
+func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func TestRequirementsDocIsCurrent(t *testing.T) {
 	require.NoError(t, err, "docs/requirements.md is missing: generate it with `make docs`")
 	if o.stdout != string(committed) {
 		t.Fatal("docs/requirements.md is stale: regenerate it with `make docs` " +
-			"(go run ./runner --list-markdown > docs/requirements.md) and commit it")
+			"(bin/contacts-conformance --list-markdown > docs/requirements.md) and commit it")
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"fmt"
@@ -204,7 +204,7 @@ var catalogueConfig = suites.Config{
 }
 
 // regenerateDocs is how docs/requirements.md is regenerated; the file and the test name it.
-const regenerateDocs = "`make docs` (that is, `go run ./runner --list-markdown > docs/requirements.md`)"
+const regenerateDocs = "`make docs` (that is, `bin/contacts-conformance --list-markdown > docs/requirements.md`)"
 
 // printMarkdownCatalogue prints docs/requirements.md.
 func printMarkdownCatalogue(stdout, stderr io.Writer, c *spec.Contract) int {

@@ -145,7 +145,7 @@ else
     fail "npm ci of testdata/interop/package-lock.json failed"
 fi
 echo "  spectral $("$work/node_modules/.bin/spectral" --version), prism $("$work/node_modules/.bin/prism" --version)"
-"${GO:-go}" build -o "$work/bin/runner" ./runner || fail "cannot build the runner"
+"${GO:-go}" build -o "$work/bin/runner" ./runner/cmd/contacts-conformance || fail "cannot build the runner"
 
 echo "== Spectral: spec/openapi.yaml against spec/.spectral.yaml"
 check "spectral lint" timeout "$RUN_SECONDS" "$work/node_modules/.bin/spectral" lint \

@@ -88,7 +88,7 @@ func bench(gobin string, runs, count int, latency time.Duration, extraConcurrenc
 	}
 	defer os.RemoveAll(dir)
 	binary := filepath.Join(dir, "runner")
-	if out, err := exec.Command(gobin, "build", "-o", binary, "./runner").CombinedOutput(); err != nil {
+	if out, err := exec.Command(gobin, "build", "-o", binary, "./runner/cmd/contacts-conformance").CombinedOutput(); err != nil {
 		return fmt.Errorf("building the runner: %v\n%s", err, out)
 	}
 

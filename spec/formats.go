@@ -17,6 +17,10 @@ import (
 // them in upper case, are conformant.
 const uuidPattern = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
 
+// dateTimePattern is kin-openapi's date-time pattern (openapi3.FormatOfStringDateTime) with the
+// "T" and the "Z" in either case, as RFC 3339 section 5.6 allows (see IsDateTime).
+const dateTimePattern = `^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])[Tt]([0-1][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?([Zz]|(\+|-)([0-1][0-9]|2[0-3]):[0-5][0-9])$`
+
 // quickFormat is a format validator with a fast path for the values it is sure of.
 type quickFormat struct {
 	accepts func(string) bool
@@ -36,7 +40,7 @@ func formatValidators() map[string]openapi3.StringFormatValidator {
 	return map[string]openapi3.StringFormatValidator{
 		"uuid":      quickFormat{IsUUID, openapi3.NewRegexpFormatValidator(uuidPattern)},
 		"date":      quickFormat{IsDate, calendarFormat(openapi3.FormatOfStringDate)},
-		"date-time": quickFormat{IsDateTime, calendarFormat(openapi3.FormatOfStringDateTime)},
+		"date-time": quickFormat{IsDateTime, calendarFormat(dateTimePattern)},
 	}
 }
 
@@ -81,16 +85,17 @@ func IsDate(s string) bool {
 }
 
 // IsDateTime reports whether s is an RFC 3339 date-time (section 5.6): a full-date, "T", a time
-// with seconds and an optional fraction, and a zone ("Z" or an offset).
+// with seconds and an optional fraction, and a zone ("Z" or an offset). The "T" and the "Z" may be
+// in lower case: the RFC's grammar is case-insensitive there (section 5.6, and its NOTE), and the
+// contract asks for RFC 3339, so a server writing "2024-02-20t10:00:00z" is conformant.
 //
 // It is not gojsonschema's own date-time checker, which disagrees with RFC 3339 and with
 // kin-openapi (the differential test found each case): it accepts a date alone ("2025-03-14") and
 // a time alone ("09:26:53"), and, going through time.Parse, accepts a comma before the fraction
-// and an offset of +24:00, and rejects the leap second 23:59:60 that the RFC's grammar allows. This one follows the grammar, as kin-openapi does: seconds up to
-// 60, an offset of at most 23:59, and, like kin-openapi, only the upper-case "T" and "Z" (the RFC
-// lets an application allow lower case; the contract does not).
+// and an offset of +24:00, and rejects the leap second 23:59:60 that the RFC's grammar allows.
+// This one follows the grammar: seconds up to 60, an offset of at most 23:59.
 func IsDateTime(s string) bool {
-	if len(s) < len("2006-01-02T15:04:05Z") || !validFullDate(s[:10]) || s[10] != 'T' {
+	if len(s) < len("2006-01-02T15:04:05Z") || !validFullDate(s[:10]) || (s[10] != 'T' && s[10] != 't') {
 		return false
 	}
 	rest := s[11:]
@@ -108,7 +113,7 @@ func IsDateTime(s string) bool {
 		}
 		rest = rest[n:]
 	}
-	if rest == "Z" {
+	if rest == "Z" || rest == "z" {
 		return true
 	}
 	return len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && twoDigits(rest[1:3], 23) && rest[3] == ':' && twoDigits(rest[4:6], 59)

@@ -29,7 +29,7 @@ import (
 // them wrongly accepts shows up in the differential test as a disagreement.
 var (
 	rfc3339FullDate = `[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])`
-	rfc3339DateTime = regexp.MustCompile(`^` + rfc3339FullDate + `T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`)
+	rfc3339DateTime = regexp.MustCompile(`^` + rfc3339FullDate + `[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`)
 	rfc3339Date     = regexp.MustCompile(`^` + rfc3339FullDate + `$`)
 	uuidLayout      = regexp.MustCompile(`^[[:xdigit:]]{8}(-[[:xdigit:]]{4}){3}-[[:xdigit:]]{12}$`)
 )

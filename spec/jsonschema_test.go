@@ -377,7 +377,7 @@ func TestFormatCheckers(t *testing.T) {
 	for s, want := range map[string]bool{
 		"2025-03-14T09:26:53Z": true, "2025-03-14T09:26:53.5-07:00": true, "2016-12-31T23:59:60Z": true,
 		"2024-02-29T00:00:00Z": true, "2025-02-29T00:00:00Z": false, "2025-03-14T09:26:53": false,
-		"2025-03-14t09:26:53z": false, "2025-03-14": false, "09:26:53": false, "2025-03-14T09:26:53,5Z": false,
+		"2025-03-14t09:26:53z": true, "2025-03-14T09:26:53z": true, "2025-03-14t09:26:53+01:00": true, "2025-03-14x09:26:53Z": false, "2025-03-14": false, "09:26:53": false, "2025-03-14T09:26:53,5Z": false,
 		"2025-03-14T09:26:53+24:00": false, "2025-03-14 09:26:53Z": false, "2025-03-14T09:26:53.Z": false,
 	} {
 		assert.Equal(t, want, spec.IsDateTime(s), "date-time %q", s)

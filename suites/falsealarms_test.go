@@ -139,6 +139,10 @@ func TestNoFalseAlarms(t *testing.T) {
 		{"application/json; charset=utf-8", refserver.Options{}, func(t *testing.T, srv *refserver.Server) {
 			assert.Equal(t, "application/json; charset=utf-8", get(t, srv, "/phone_number", bearer(srv)).header.Get("Content-Type"))
 		}},
+		{"lower-case t and z in every timestamp", refserver.Options{Quirks: []string{"lower-case-timestamps"}}, func(t *testing.T, srv *refserver.Server) {
+			data := get(t, srv, "/contact/"+srv.ContactID, bearer(srv)).body["data"].(map[string]any)
+			assert.Regexp(t, `^\d{4}-\d\d-\d\dt\d\d:\d\d:\d\dz$`, data["created_at"])
+		}},
 		{"media type in mixed case", refserver.Options{Quirks: []string{"content-type-spelling"}}, func(t *testing.T, srv *refserver.Server) {
 			assert.Equal(t, "Application/JSON;Charset=UTF-8", get(t, srv, "/phone_number", bearer(srv)).header.Get("Content-Type"))
 		}},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Quirk is a behaviour the contract allows that a naive suite gets wrong: the repo's tests run the
@@ -33,6 +34,17 @@ var quirks = []*Quirk{
 			rep.body = copyJSON(rep.body, func(node any) any {
 				if s, ok := node.(string); ok && isUUID(s) {
 					return strings.ToUpper(s)
+				}
+				return node
+			})
+		}},
+	{Name: "lower-case-timestamps", Description: `every date-time is written with a lower-case "t" and "z" (2025-03-14t09:26:53z), as RFC 3339 section 5.6 allows`,
+		rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
+			rep.body = copyJSON(rep.body, func(node any) any {
+				if s, ok := node.(string); ok && len(s) > len(time.DateOnly) && s[len(time.DateOnly)] == 'T' {
+					if _, err := time.Parse(time.RFC3339Nano, s); err == nil {
+						return strings.NewReplacer("T", "t", "Z", "z").Replace(s)
+					}
 				}
 				return node
 			})

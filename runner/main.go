@@ -19,8 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/contacts-conformance/suite/runner/config"
 	"github.com/contacts-conformance/suite/runner/engine"
 	"github.com/contacts-conformance/suite/runner/report"
@@ -72,20 +70,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if cfg.ListMarkdown {
 		return printMarkdownCatalogue(stdout, stderr, contract)
 	}
+	inputs := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed}
 	if cfg.List {
+		if err := inputs.Validate(contract); err != nil {
+			fmt.Fprintf(stderr, "runner: %s\n", err)
+			return exitNoRun
+		}
 		if printCatalogue(stdout, contract, cfg, selection) == 0 {
 			fmt.Fprintln(stderr, "runner: --run/--skip select none of the cases")
 			return exitNoRun
 		}
 		return exitConformant
 	}
-	// A selection that keeps no case is known before a server is started or a token fetched;
-	// the embedded server always gives both ids, so stand-ins count its cases.
-	planned := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed}
-	if cfg.BaseURL == "" {
-		planned.ContactID, planned.ForeignContactID = uuid.Nil.String(), uuid.Nil.String()
-	}
-	if all := suites.Build(contract, planned); selection.Count(all) == 0 {
+	// A selection that keeps no case is known before a server is started or a token fetched:
+	// every case is built whatever the configuration.
+	if all := suites.Build(contract, inputs); selection.Count(all) == 0 {
 		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %d cases (see --list)\n", len(all))
 		return exitNoRun
 	}
@@ -123,31 +122,46 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
-	var warnings []string
-	if cfg.Insecure {
-		warnings = append(warnings, config.InsecureWarning)
-		fmt.Fprintf(stderr, "runner: %s\n", config.InsecureWarning)
-	}
-	if err := eng.Reachable(ctx); err != nil {
-		fmt.Fprintf(stderr, "runner: %s\n", err)
-		return exitNoRun
+	warnings := transportWarnings(cfg, target)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "runner: %s\n", w)
 	}
 
-	cases := suites.Build(contract, suites.Config{
+	built := suites.Config{
 		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed,
-	})
+	}
+	cases := suites.Build(contract, built)
 	out := &textReporter{w: stdout, verbose: cfg.Verbose, quiet: cfg.Quiet, total: len(cases)}
 	if terminal && !cfg.Quiet {
 		out.progress = stderr
 	}
 	out.header(contract, target, cfg)
 	started := time.Now()
-	results := eng.Run(ctx, cases, out.result)
+	// The ids are checked before anything is sent; a wrong one still leaves reports that say why
+	// the run was not judged.
+	var preflight *engine.Preflight
+	failure := "runner: preflight: "
+	if err := built.Validate(contract); err != nil {
+		preflight, failure = engine.RefusedPreflight(err.Check, err.Error()), "runner: "
+	} else {
+		preflight = eng.Preflight(ctx, suites.PreflightReads(contract, built))
+	}
+	out.preflight(preflight)
+	var results []*engine.Result
+	if preflight.Failed() {
+		fmt.Fprintf(stderr, "%s%s\n", failure, preflight.Failure)
+		results = eng.Unjudged(cases, "not run: the preflight failed: "+preflight.Failure)
+	} else {
+		results = eng.Run(ctx, cases, out.result)
+	}
+	if after := eng.TokenExpiredAfter(); after > 0 {
+		warnings = append(warnings, fmt.Sprintf("WARNING: the token stopped being accepted after %d requests (it expired mid-run); the cases refused from then on ended as errors; use --token-command to renew it", after))
+	}
 	run := &report.Run{
 		SuiteVersion: report.Version, SpecSHA256: contract.Hash, Target: redactor.String(target),
 		Started: started, Finished: time.Now(), Seed: cfg.Seed, Strict: cfg.Strict,
 		Config: cfg.Redacted(), Endpoints: report.EndpointsOf(contract),
-		Summary: engine.Summarize(results), Results: results,
+		Summary: engine.Summarize(results), Results: results, Preflight: preflight,
 		InsecureTLS: cfg.Insecure, Warnings: warnings,
 	}
 	run.Config["base_url"] = run.Target

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,14 +108,28 @@ func TestOutWritesEveryReport(t *testing.T) {
 
 // A run whose cases all time out is incomplete: exit 2, and reports that say so.
 func TestHarnessErrorsAreReportedApart(t *testing.T) {
-	srv, err := refserver.Start(refserver.Options{Latency: 500 * time.Millisecond})
+	h, err := refserver.NewHandler(refserver.Options{})
 	require.NoError(t, err)
+	ref, err := refserver.Start(refserver.Options{})
+	require.NoError(t, err)
+	ref.Close() // only its token is needed
+	// Only the case's own request is slow; the preflight's reads are answered at once.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("limit") == "1" {
+			select {
+			case <-time.After(500 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	o := runWith(t, nil, "--base-url", srv.URL, "--token", srv.Token, "--timeout", "100ms",
-		"--run", "^ok/list/listPhoneNumbers$", "--out", dir)
+	o := runWith(t, nil, "--base-url", srv.URL, "--token", ref.Token, "--timeout", "100ms",
+		"--run", "^list/limit-1/listCampaigns$", "--out", dir)
 	require.Equal(t, exitNoRun, o.code, o.stdout+o.stderr)
-	assert.Contains(t, o.stdout, "ERROR ok/list/listPhoneNumbers")
+	assert.Contains(t, o.stdout, "ERROR list/limit-1/listCampaigns")
 	assert.Contains(t, o.stdout, "0 failed, 0 warnings, 0 skipped, 1 errors")
 	doc, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	require.NoError(t, err)

@@ -198,7 +198,7 @@ func TestOnlyGETReachesExistingResources(t *testing.T) {
 }
 
 // A run against a server that accepts and never answers still ends, by its deadline, with every
-// case accounted for.
+// case accounted for: the deadline bounds the preflight and the cases together.
 func TestRunEndsByItsDeadline(t *testing.T) {
 	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// net/http notices a client hanging up only once the request body is read.
@@ -208,9 +208,8 @@ func TestRunEndsByItsDeadline(t *testing.T) {
 	defer silent.Close()
 	o := runWith(t, nil, "--base-url", silent.URL, "--token", "token-0123", "--deadline", "300ms", "--timeout", "1m")
 	require.Equal(t, exitNoRun, o.code, "errors alone: the verdict is incomplete")
-	assert.Contains(t, o.stdout, "ERROR auth/missing-header/getContactById")
-	assert.Contains(t, o.stdout, "the run's deadline (300ms, --deadline) passed before the answer arrived")
-	assert.Contains(t, o.stdout, "not run: the run's deadline (300ms, --deadline) passed first")
+	assert.Contains(t, o.stdout, "preflight FAILED cannot reach "+silent.URL+": the run's deadline (300ms, --deadline) passed before the answer arrived (the token was not sent)")
+	assert.Contains(t, o.stdout, "No case was judged: the preflight failed (above).")
 	assert.Regexp(t, `\n(\d+) cases: 0 passed, 0 failed, 0 warnings, \d+ skipped, \d+ errors, 0 not selected: incomplete\n$`, o.stdout)
 }
 
@@ -236,7 +235,7 @@ func TestTLSFlags(t *testing.T) {
 
 	o := runWith(t, nil, args...)
 	assert.Equal(t, exitNoRun, o.code)
-	assert.Equal(t, "runner: cannot reach "+srv.URL+": the server's certificate is signed by an unknown authority; pass --ca-cert FILE with the CA that signed it\n", o.stderr)
+	assert.Equal(t, "runner: preflight: cannot reach "+srv.URL+": the server's certificate is signed by an unknown authority; pass --ca-cert FILE with the CA that signed it (the token was not sent)\n", o.stderr)
 
 	o = runWith(t, nil, append(args, "--ca-cert", caFile)...)
 	assert.Equal(t, exitConformant, o.code, o.stdout+o.stderr)

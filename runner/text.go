@@ -36,6 +36,19 @@ func (t *textReporter) header(c *spec.Contract, target string, cfg *config.Confi
 	}
 }
 
+// preflight prints what the preflight established, before any case: the facts a verdict rests on,
+// or why there is none. --quiet keeps the facts that need a look.
+func (t *textReporter) preflight(p *engine.Preflight) {
+	for _, f := range p.Facts {
+		if t.quiet && f.Outcome == engine.FactOK {
+			continue
+		}
+		fmt.Fprintf(t.w, "preflight %-6s %s\n", preflightLabel[f.Outcome], f.Detail)
+	}
+}
+
+var preflightLabel = map[string]string{engine.FactOK: "ok", engine.FactFailed: "FAILED", engine.FactNoted: "note"}
+
 var outcomeLabel = map[engine.Outcome]string{
 	engine.Pass: "PASS ", engine.Fail: "FAIL ", engine.Warn: "WARN ", engine.Skip: "SKIP ", engine.Error: "ERROR",
 }
@@ -155,7 +168,11 @@ func (t *textReporter) summary(run *report.Run, renewals int) {
 			fmt.Fprintf(t.w, "  reproduce: %s\n", r.Curl)
 		}
 	}
-	t.printErrors(errored)
+	if run.Preflight.Failed() {
+		fmt.Fprintf(t.w, "\nNo case was judged: the preflight failed (above).\n")
+	} else {
+		t.printErrors(errored)
+	}
 	if renewals > 0 {
 		fmt.Fprintf(t.w, "\nthe token expired during the run and --token-command renewed it %d time(s)\n", renewals)
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -44,6 +45,10 @@ type Operation struct {
 	Path   string // the template, e.g. /contact/{id}
 	// IDParam is the name of the path parameter holding a resource id, empty for collections.
 	IDParam string
+	// Input names the configuration the user gives values of IDParam with (the parameter's
+	// x-conformance-input): "contact" for an operation that reads the contacts the user names
+	// with --contact-id and --foreign-contact-id. Empty when the user gives none.
+	Input string
 	// QueryParams are the documented query parameters, by name.
 	QueryParams map[string]*openapi3.Parameter
 	Secured     bool
@@ -109,6 +114,9 @@ func LoadData(data []byte) (*Contract, error) {
 				switch p.Value.In {
 				case openapi3.ParameterInPath:
 					o.IDParam = p.Value.Name
+					if input, ok := p.Value.Extensions[inputExtension].(string); ok {
+						o.Input = input
+					}
 				case openapi3.ParameterInQuery:
 					o.QueryParams[p.Value.Name] = p.Value
 				}
@@ -139,6 +147,31 @@ func LoadData(data []byte) (*Contract, error) {
 	}
 	sort.Slice(c.Operations, func(i, j int) bool { return c.Operations[i].ID < c.Operations[j].ID })
 	return c, nil
+}
+
+// inputExtension marks the parameter whose values the user configures, so that the suites find the
+// operation that reads the configured contact through the document rather than by its path.
+const inputExtension = "x-conformance-input"
+
+// CheckIDParam validates a value the user configured for the operation's id parameter against the
+// parameter's schema, formats included, before anything is sent.
+func (c *Contract) CheckIDParam(o *Operation, value string) error {
+	for _, p := range append(c.Doc.Paths.Value(o.Path).Parameters, o.Op.Parameters...) {
+		if p.Value.Name != o.IDParam || p.Value.In != openapi3.ParameterInPath || p.Value.Schema == nil {
+			continue
+		}
+		schema := p.Value.Schema.Value
+		if err := schema.VisitJSON(value, c.schemaOpts...); err != nil {
+			if schema.Format == "uuid" {
+				return errors.New("not a UUID")
+			}
+			if schema.Format != "" {
+				return fmt.Errorf("not a %s", schema.Format)
+			}
+			return fmt.Errorf("not valid for parameter %s of %s", o.IDParam, o.ID)
+		}
+	}
+	return nil
 }
 
 // Operation returns the operation with the given operationId, or nil.

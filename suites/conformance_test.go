@@ -44,10 +44,21 @@ func TestConformance(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("target %s, seed %d (repeat with CONFORMANCE_SEED=%d)", eng.Redactor().String(cfg.BaseURL), cfg.Seed, cfg.Seed)
 
-	cases := suites.Build(contract, suites.Config{
-		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed,
-	})
+	built := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed}
+	if err := built.Validate(contract); err != nil {
+		t.Fatal(err)
+	}
+	cases := suites.Build(contract, built)
 	require.NotEmpty(t, cases)
+	// No case is judged on a run that was not set up right: a rotated token or a missing path
+	// prefix is one fatal line, not a page of failures.
+	preflight := eng.Preflight(context.Background(), suites.PreflightReads(contract, built))
+	for _, f := range preflight.Facts {
+		t.Logf("preflight %s: %s", f.Outcome, f.Detail)
+	}
+	if preflight.Failed() {
+		t.Fatalf("preflight: %s", preflight.Failure)
+	}
 	for _, c := range cases {
 		t.Run(c.ID, func(t *testing.T) {
 			r := eng.Execute(context.Background(), c)

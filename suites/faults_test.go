@@ -39,10 +39,13 @@ func runSuite(t *testing.T, contract *spec.Contract, opts refserver.Options, str
 	defer client.CloseIdleConnections()
 	eng, err := engine.New(contract, engine.Options{BaseURL: srv.URL, Token: srv.Token, Strict: strict, Client: client})
 	require.NoError(t, err)
-	cases := suites.Build(contract, suites.Config{
-		ContactID: srv.ContactID, ForeignContactID: srv.ForeignContactID, HaveToken: true, Seed: 1,
-	})
+	cfg := suites.Config{ContactID: srv.ContactID, ForeignContactID: srv.ForeignContactID, HaveToken: true, Seed: 1}
+	cases := suites.Build(contract, cfg)
 	require.NotEmpty(t, cases)
+	// As both drivers do: a fault that the preflight took for a configuration mistake would end
+	// the run incomplete, which is no catch.
+	preflight := eng.Preflight(context.Background(), suites.PreflightReads(contract, cfg))
+	require.False(t, preflight.Failed(), "the preflight failed: %s", preflight.Failure)
 	return eng.Run(context.Background(), cases, nil)
 }
 

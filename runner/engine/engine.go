@@ -13,7 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/contacts-conformance/suite/spec"
 	"github.com/contacts-conformance/suite/suites"
@@ -93,6 +95,20 @@ type Engine struct {
 	limiter  *limiter
 	clock    clock
 	probes   probeCache
+	kept     kept
+	watch    tokenWatch
+	// sent counts the requests that went out, for messages that say when something happened.
+	sent atomic.Int64
+	// deadline is when the run must end, fixed by its first step (the preflight, or the cases),
+	// so that --deadline bounds them together.
+	deadline     time.Time
+	deadlineOnce sync.Once
+}
+
+// withinDeadline bounds ctx by the run's deadline.
+func (e *Engine) withinDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	e.deadlineOnce.Do(func() { e.deadline = time.Now().Add(e.opts.Deadline) })
+	return context.WithDeadlineCause(ctx, e.deadline, runDeadline{e.opts.Deadline})
 }
 
 // New validates the options; an error here means the run cannot be made.
@@ -149,6 +165,14 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
 		return nil, fmt.Errorf("base URL %q must not have a query or a fragment", u.Redacted())
 	}
+	// A hurried copy and paste leaves these; a server may even answer such a path, but not with
+	// the API the user meant.
+	if strings.IndexFunc(strings.TrimSpace(raw), unicode.IsSpace) >= 0 {
+		return nil, fmt.Errorf("base URL %q holds white space; remove it (a space in a path is written %%20)", u.Redacted())
+	}
+	if strings.Contains(u.EscapedPath(), "//") {
+		return nil, fmt.Errorf("base URL %q has an empty path segment (//); remove the extra slash", u.Redacted())
+	}
 	if port := u.Port(); port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			return nil, fmt.Errorf("base URL %q has port %s, outside 1 to 65535", u.Redacted(), port)
@@ -166,7 +190,7 @@ func (e *Engine) Redactor() *Redactor { return e.redactor }
 // order, whatever the timing. When ctx ends or the run's deadline passes, the cases not yet
 // finished end as errors, and Run returns.
 func (e *Engine) Run(ctx context.Context, cases []*suites.Case, progress func(index int, r *Result)) []*Result {
-	ctx, cancel := context.WithTimeoutCause(ctx, e.opts.Deadline, runDeadline{e.opts.Deadline})
+	ctx, cancel := e.withinDeadline(ctx)
 	defer cancel()
 	results := make([]*Result, len(cases))
 	// Workers take the cases in order, so they start in the catalogue's order and a deadline
@@ -235,7 +259,12 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 		return r
 	}
 	r.Curl = e.curl(c, req)
-	ex, err := e.exchange(ctx, c, r)
+	var ex *suites.Exchange
+	if held := e.take(c); held != nil {
+		ex = e.judgedExchange(c, held.Request, held.Status, held.Header, held.Body, ctx)
+	} else {
+		ex, err = e.exchange(ctx, c, r)
+	}
 	if err != nil {
 		r.Outcome, r.Reason = Error, e.redactor.String(err.Error())
 		return r
@@ -246,6 +275,26 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 		r.Notes = append(r.Notes, e.redactor.String(n))
 	}
 	return r
+}
+
+// Unjudged ends every case without sending anything, for a run that cannot be judged (its
+// preflight failed): the cases left out by the selection and the ones lacking an input keep those
+// outcomes, and the rest end as errors with the reason.
+func (e *Engine) Unjudged(cases []*suites.Case, reason string) []*Result {
+	results := make([]*Result, len(cases))
+	for i, c := range cases {
+		r := &Result{ID: c.ID, Area: c.Area, Title: c.Title, Operation: c.Operation.ID}
+		switch {
+		case !e.opts.Selection.Selects(c):
+			r.Outcome, r.Reason = Disabled, e.opts.Selection.reason()
+		case c.Skip != "":
+			r.Outcome, r.Reason = Skip, c.Skip
+		default:
+			r.Outcome, r.Reason = Error, e.redactor.String(reason)
+		}
+		results[i] = r
+	}
+	return results
 }
 
 func notRun(ctx context.Context) string {
@@ -339,13 +388,18 @@ func (e *Engine) send(ctx context.Context, c *suites.Case, r *Result, token stri
 		if r.Retries > 0 {
 			r.Notes = append(r.Notes, retryNote(r.Retries, waited))
 		}
-		ex := &suites.Exchange{Contract: e.contract, Case: c, Request: req, Status: resp.StatusCode, Header: resp.Header, Body: body}
-		ex.Probe = func(path string, query url.Values) (*suites.Probed, error) { return e.probe(ctx, path, query) }
-		if c.Operation != nil { // a probe's answer is compared, not judged
-			ex.Violations = e.contract.ValidateDecoded(c.Operation, req, resp.StatusCode, resp.Header, body, ex.JSON)
-		}
-		return ex, nil
+		return e.judgedExchange(c, req, resp.StatusCode, resp.Header, body, ctx), nil
 	}
+}
+
+// judgedExchange is an answer as the case's checks see it, with the document's verdict on it.
+func (e *Engine) judgedExchange(c *suites.Case, req *http.Request, status int, header http.Header, body []byte, ctx context.Context) *suites.Exchange {
+	ex := &suites.Exchange{Contract: e.contract, Case: c, Request: req, Status: status, Header: header, Body: body}
+	ex.Probe = func(path string, query url.Values) (*suites.Probed, error) { return e.probe(ctx, path, query) }
+	if c.Operation != nil { // a probe's answer is compared, not judged
+		ex.Violations = e.contract.ValidateDecoded(c.Operation, req, status, header, body, ex.JSON)
+	}
+	return ex
 }
 
 // fetch sends one request and reads the whole answer within the per-request timeout, the body
@@ -353,6 +407,7 @@ func (e *Engine) send(ctx context.Context, c *suites.Case, r *Result, token stri
 func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
 	ctx, cancel := context.WithTimeoutCause(req.Context(), e.opts.Timeout, requestTimeout{e.opts.Timeout})
 	defer cancel()
+	e.sent.Add(1)
 	resp, err := e.client.Do(req.WithContext(ctx))
 	if err != nil {
 		return nil, nil, errors.New(explain(ctx, err, false))

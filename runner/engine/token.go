@@ -149,8 +149,11 @@ func sendsValidCredentials(a suites.Auth) bool {
 	return !a.Omit && strings.EqualFold(a.Template, suites.Bearer.Template)
 }
 
-// exchange sends the case. When the server refuses with 401 the valid credentials of a token it
-// had accepted before, the token has expired: it is renewed and the case sent once more.
+// exchange sends the case. When the server refuses valid credentials after it had accepted the
+// token, and the read that accepted it is refused now too, the token has expired: a token from
+// --token-command is renewed and the case sent once more; a token given as such cannot be, and the
+// case ends as an error, since the refusal is no verdict on the server. A refusal while the
+// reference read is still accepted is the server's answer, and the case judges it.
 func (e *Engine) exchange(ctx context.Context, c *suites.Case, r *Result) (*suites.Exchange, error) {
 	token, generation := e.tokens.current()
 	ex, err := e.send(ctx, c, r, token)
@@ -159,14 +162,19 @@ func (e *Engine) exchange(ctx context.Context, c *suites.Case, r *Result) (*suit
 	}
 	if ex.Status != http.StatusUnauthorized {
 		e.tokens.accept(generation)
+		e.watch.setReference(c, ex.Status)
 		return ex, nil
+	}
+	expired, err := e.tokenExpired(ctx, generation, e.sent.Load())
+	if err != nil || !expired {
+		return ex, err
 	}
 	again, err := e.tokens.renew(ctx, generation)
 	if err != nil {
 		return nil, fmt.Errorf("the token was refused after it had been accepted, and renewing it failed: %w", err)
 	}
 	if !again {
-		return ex, nil
+		return nil, e.expiredError()
 	}
 	token, generation = e.tokens.current()
 	if ex, err = e.send(ctx, c, r, token); err == nil && ex.Status != http.StatusUnauthorized {

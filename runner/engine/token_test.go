@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -146,11 +147,20 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 		{"expired token is renewed", `echo "CI-Token-$n"`, 2, 1, func(t *testing.T, s Summary, _ []*Result) {
 			assert.Equal(t, Summary{Total: len(cases), Pass: len(cases)}, s)
 		}},
-		{"a static token cannot be renewed", "", 0, 0, func(t *testing.T, s Summary, _ []*Result) {
-			assert.Positive(t, s.Fail, "the expiry must break the run without renewal, or this test proves nothing")
+		{"a static token cannot be renewed: the refused cases are errors, not the server's failures", "", 0, 0, func(t *testing.T, s Summary, results []*Result) {
+			assert.Zero(t, s.Fail, "a token that expired is no verdict on the server:\n%s", outcomes(results))
+			require.Positive(t, s.Error, "the expiry must break the run without renewal, or this test proves nothing")
+			for _, r := range results {
+				if r.Outcome == Error {
+					assert.Regexp(t, `^the token stopped being accepted after \d+ requests: it expired mid-run; use --token-command to renew it$`, r.Reason)
+				}
+			}
 		}},
-		{"a token that never worked is not renewed", `echo "wrong-token-value"`, 1, 0, func(t *testing.T, s Summary, _ []*Result) {
-			assert.Positive(t, s.Fail)
+		{"a token that never worked is not renewed", `echo "wrong-token-value"`, 1, 0, func(t *testing.T, s Summary, results []*Result) {
+			assert.Positive(t, s.Fail, "without a preflight, a token never accepted is refused like any wrong one")
+			for _, r := range results {
+				assert.NotContains(t, r.Reason, "expired", r.ID)
+			}
 		}},
 		{"a failing renewal is a harness error", `if [ "$n" -gt 1 ]; then echo "leaked-secret-output"; exit 1; fi; echo "CI-Token-$n"`, 2, 0, func(t *testing.T, s Summary, results []*Result) {
 			require.Positive(t, s.Error)
@@ -188,4 +198,15 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 			assert.NotContains(t, string(dump), "leaked-secret-output")
 		})
 	}
+}
+
+// outcomes lists the results that did not pass, for a failure message.
+func outcomes(results []*Result) string {
+	var b strings.Builder
+	for _, r := range results {
+		if r.Outcome != Pass {
+			fmt.Fprintf(&b, "%s %s %s\n", r.Outcome, r.ID, r.Reason)
+		}
+	}
+	return b.String()
 }

@@ -20,6 +20,9 @@ const MaxMarkdownProblems = 40
 func Markdown(w io.Writer, run *Run) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Contacts API conformance: %s\n\n**%s**\n\n", run.Verdict(), text(run.VerdictReason()))
+	for _, w := range run.Warnings {
+		fmt.Fprintf(&b, "> **%s**\n\n", text(w))
+	}
 	fmt.Fprintf(&b, "%s against %s, %s (%s s). Suite %s, spec sha256 %s, seed %d, strict: %s.\n\n",
 		run.Summary, code(run.Target), timestamp(run.Started), seconds(run.Duration()),
 		run.SuiteVersion, code(run.SpecSHA256), run.Seed, yesNo(run.Strict))
@@ -28,6 +31,13 @@ func Markdown(w io.Writer, run *Run) error {
 	for _, t := range run.ByEndpoint() {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d |\n",
 			cell(code(strings.TrimSpace(t.Method+" "+t.Path))+" "+t.Operation), t.Total, t.Pass, t.Fail, t.Warn, t.Skip, t.Error, t.Disabled)
+	}
+
+	if run.Preflight != nil && len(run.Preflight.Facts) > 0 {
+		b.WriteString("\n### Preflight\n\n| outcome | check | what was found |\n|---|---|---|\n")
+		for _, f := range run.Preflight.Facts {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", f.Outcome, f.Check, cell(text(f.Detail)))
+		}
 	}
 
 	if missed := run.MissedRequirements(); len(missed) > 0 {

@@ -35,9 +35,12 @@ type Run struct {
 	Strict       bool              `json:"strict"`
 	Config       map[string]string `json:"config"`
 	// Endpoints are the operations of the document, in the order the reports list them.
-	Endpoints []Endpoint       `json:"endpoints"`
-	Summary   engine.Summary   `json:"summary"`
-	Results   []*engine.Result `json:"results"`
+	Endpoints []Endpoint     `json:"endpoints"`
+	Summary   engine.Summary `json:"summary"`
+	// Preflight is what the run established before judging any case; when it failed, no case
+	// was judged and the verdict is incomplete.
+	Preflight *engine.Preflight `json:"preflight,omitempty"`
+	Results   []*engine.Result  `json:"results"`
 	// InsecureTLS says the server's certificate was not verified (--insecure); Warnings are
 	// what a reader must know before trusting the verdict.
 	InsecureTLS bool     `json:"insecure_tls"`
@@ -194,6 +197,10 @@ func JUnit(w io.Writer, run *Run) error {
 		s.Cases = append(s.Cases, c)
 	}
 	sort.Strings(areas)
+	if p := preflightSuite(run); p != nil {
+		root.add(p.junitCounts)
+		root.Suites = append(root.Suites, *p)
+	}
 	for _, a := range areas {
 		s := byArea[a]
 		var total time.Duration
@@ -220,6 +227,25 @@ func JUnit(w io.Writer, run *Run) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// preflightSuite is the preflight as a test suite of its own, a case for each fact: a failed fact
+// is the error that kept every case from being judged.
+func preflightSuite(run *Run) *junitSuite {
+	if run.Preflight == nil || len(run.Preflight.Facts) == 0 {
+		return nil
+	}
+	s := &junitSuite{Name: "preflight", Properties: properties(run), junitCounts: junitCounts{Time: seconds(0), Timestamp: timestamp(run.Started)}}
+	for _, f := range run.Preflight.Facts {
+		c := junitCase{Name: "preflight/" + f.Check, Classname: "conformance.preflight", Time: seconds(0), SystemOut: f.Outcome + ": " + f.Detail}
+		if f.Outcome == engine.FactFailed {
+			c.Error = &junitMessage{Message: f.Detail, Type: "preflight", Text: f.Detail}
+			s.Errors++
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	return s
 }
 
 func properties(run *Run) []junitProperty {

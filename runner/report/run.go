@@ -25,6 +25,8 @@ const (
 // could not run; harness errors alone leave it incomplete.
 func (run *Run) Verdict() string {
 	switch {
+	case run.Preflight.Failed():
+		return Incomplete
 	case run.Summary.Fail > 0:
 		return NotConformant
 	case run.Summary.Error > 0:
@@ -38,6 +40,9 @@ func (run *Run) Verdict() string {
 // the first line of a report.
 func (run *Run) VerdictReason() string {
 	s := run.Summary
+	if run.Preflight.Failed() {
+		return fmt.Sprintf("The preflight failed, so no case was judged: %s.", strings.TrimSuffix(run.Preflight.Failure, "."))
+	}
 	switch run.Verdict() {
 	case NotConformant:
 		var ids []string

@@ -1,0 +1,388 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/contacts-conformance/suite/suites"
+)
+
+// The preflight is the run's first step, in both drivers: a few reads that establish what the cases
+// rely on. A failed one means the run was not set up right (a wrong base URL, a rotated token, ids
+// mixed up); the run then ends incomplete, and no case is judged, so that a configuration mistake
+// is never reported as a broken server.
+
+// Fact outcomes.
+const (
+	FactOK     = "ok"
+	FactFailed = "failed"
+	// FactNoted is a fact the preflight cannot vouch for either way, such as a read answered 500:
+	// the cases judge it.
+	FactNoted = "noted"
+)
+
+// PreflightFact is one thing the preflight established, or failed to.
+type PreflightFact struct {
+	// Check is what the fact is about: base-url, token, contact-id or foreign-contact-id.
+	Check   string `json:"check"`
+	Outcome string `json:"outcome"`
+	Detail  string `json:"detail"`
+}
+
+// Preflight is what the preflight found.
+type Preflight struct {
+	Facts []PreflightFact `json:"facts"`
+	// Failure is the one-line reason the run cannot be judged; empty when the preflight passed.
+	Failure string `json:"failure,omitempty"`
+}
+
+// Failed reports whether the preflight found the run cannot be judged.
+func (p *Preflight) Failed() bool { return p != nil && p.Failure != "" }
+
+func (p *Preflight) note(check, outcome, format string, args ...any) {
+	p.Facts = append(p.Facts, PreflightFact{Check: check, Outcome: outcome, Detail: fmt.Sprintf(format, args...)})
+}
+
+// fail records the failed fact; its detail is the run's reason.
+func (p *Preflight) fail(check, format string, args ...any) *Preflight {
+	p.note(check, FactFailed, format, args...)
+	p.Failure = p.Facts[len(p.Facts)-1].Detail
+	return p
+}
+
+// RefusedPreflight is the preflight of a run whose configuration is found wrong before anything
+// is sent, such as a configured id that is not a UUID: it has the one failed fact.
+func RefusedPreflight(check, reason string) *Preflight {
+	return (&Preflight{}).fail(check, "%s", reason)
+}
+
+// preflightAnswer is one read's answer.
+type preflightAnswer struct {
+	read suites.Read
+	ex   *suites.Exchange
+	err  error
+	body any
+}
+
+func (a *preflightAnswer) line() string {
+	return fmt.Sprintf("GET %s", a.read.Request.Path)
+}
+
+func (a *preflightAnswer) refused() bool {
+	return a.ex != nil && (a.ex.Status == http.StatusUnauthorized || a.ex.Status == http.StatusForbidden)
+}
+
+// Preflight sends the reads and judges their answers. The read without credentials goes alone and
+// first, so that the token is never sent to a base URL that plainly does not serve the API; the
+// others go together. Every answer is kept for the case that sends the same request.
+func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight {
+	ctx, cancel := e.withinDeadline(ctx)
+	defer cancel()
+	p := &Preflight{}
+	if len(reads) == 0 {
+		p.note("base-url", FactNoted, "the document has no read to check the base URL with")
+		return p
+	}
+	if reads[0].Role == suites.ReadAnonymous {
+		if e.judgeAnonymous(p, e.preflightRead(ctx, reads[0])) {
+			return p
+		}
+		reads = reads[1:]
+	}
+	answers := make([]*preflightAnswer, len(reads))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, e.opts.Concurrency)
+	for i, read := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			answers[i] = e.preflightRead(ctx, read)
+		}()
+	}
+	wg.Wait()
+	if e.judgeServed(p, answers) {
+		return p
+	}
+	authed := byRole(answers, suites.ReadCollection, suites.ReadContact, suites.ReadForeign)
+	if e.judgeToken(ctx, p, authed) {
+		return p
+	}
+	e.judgeContacts(p, byRole(answers, suites.ReadContact), byRole(answers, suites.ReadForeign))
+	return p
+}
+
+func byRole(answers []*preflightAnswer, roles ...suites.ReadRole) []*preflightAnswer {
+	var out []*preflightAnswer
+	for _, a := range answers {
+		for _, r := range roles {
+			if a.read.Role == r {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// preflightRead sends one read through the path every case's request takes (rate limit, 429
+// retries, token renewal) and keeps the answer for the case that sends the same request.
+func (e *Engine) preflightRead(ctx context.Context, read suites.Read) *preflightAnswer {
+	a := &preflightAnswer{read: read}
+	c := read.Case()
+	a.ex, a.err = e.exchange(ctx, c, &Result{})
+	if a.err != nil {
+		return a
+	}
+	if body, err := a.ex.JSON(); err == nil {
+		a.body = body
+	}
+	e.keep(c, a.ex)
+	return a
+}
+
+// plainHTTPToTLS are what common servers and proxies answer a plain HTTP request on a TLS port
+// with (Go, nginx, Apache httpd, and the generic phrase), in lower case.
+var plainHTTPToTLS = []string{
+	"client sent an http request to an https server",
+	"plain http request was sent to https port",
+	"speaking plain http to an ssl-enabled server port",
+	"this combination of host and port requires tls",
+	"http request to an https server",
+}
+
+func (a *preflightAnswer) speaksTLS() bool {
+	body := strings.ToLower(string(a.ex.Body))
+	for _, s := range plainHTTPToTLS {
+		if strings.Contains(body, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *preflightAnswer) html() bool {
+	if mt, _, err := mime.ParseMediaType(a.ex.Header.Get("Content-Type")); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
+		return true
+	}
+	start := strings.ToLower(strings.TrimSpace(string(a.ex.Body[:min(len(a.ex.Body), 512)])))
+	return strings.HasPrefix(start, "<!doctype html") || strings.HasPrefix(start, "<html")
+}
+
+// notServed reports a 404 on a read whose operation does not document 404: the path is not there.
+func (a *preflightAnswer) notServed() bool {
+	return a.ex.Status == http.StatusNotFound && !a.read.Operation.Documents(http.StatusNotFound)
+}
+
+// describe is the answer in a few words for a message: status, content type, the body's start.
+func (e *Engine) describe(a *preflightAnswer) string {
+	s := fmt.Sprintf("%d %s", a.ex.Status, http.StatusText(a.ex.Status))
+	if ct := a.ex.Header.Get("Content-Type"); ct != "" {
+		s += ", " + e.redactor.String(ct)
+	}
+	preview, cut := e.redactor.Cut([]byte(strings.Join(strings.Fields(string(a.ex.Body)), " ")), 60)
+	if cut {
+		preview += "..."
+	}
+	if preview == "" {
+		return s + ", empty body"
+	}
+	return s + fmt.Sprintf(" %q", oneLine(preview))
+}
+
+// judgeAnonymous fails the preflight when the read without credentials shows that the base URL
+// plainly does not serve the API; it reports whether it failed. A 401 of any shape is plausibly
+// the API's own refusal, and so is anything short of a clear sign: the credentialed reads decide.
+func (e *Engine) judgeAnonymous(p *Preflight, a *preflightAnswer) bool {
+	const aside = " (the token was not sent)"
+	switch {
+	case a.err != nil:
+		p.fail("base-url", "cannot reach %s: %s%s", e.baseText(), e.transportError(a), aside)
+	case a.speaksTLS():
+		p.fail("base-url", "%s was answered %s: the port expects TLS; use https://%s", a.line(), e.describe(a), aside)
+	case a.ex.Status != http.StatusUnauthorized && (a.html() || a.notServed()):
+		p.fail("base-url", "%s does not serve this API: %s was answered %s: %s%s", e.baseText(), a.line(), e.describe(a), e.likelyCause([]*preflightAnswer{a}), aside)
+	default:
+		return false
+	}
+	return true
+}
+
+func (e *Engine) baseText() string { return e.redactor.String(e.base.Redacted()) }
+
+func (e *Engine) transportError(a *preflightAnswer) string {
+	msg := e.redactor.String(a.err.Error())
+	if e.base.Scheme == "http" && (strings.Contains(msg, "closed the connection") || strings.Contains(msg, "reset the connection")) {
+		msg += "; if that port serves TLS, use https://"
+	}
+	return msg
+}
+
+// judgeServed fails the preflight when a credentialed read got no answer, or when the answers show
+// that the base URL does not serve this API; it reports whether it failed.
+func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer) bool {
+	var failed []*preflightAnswer
+	for _, a := range answers {
+		if a.err != nil {
+			failed = append(failed, a)
+		}
+	}
+	switch {
+	case len(failed) == len(answers) && len(failed) > 0:
+		p.fail("base-url", "cannot reach %s: %s", e.baseText(), e.transportError(failed[0]))
+		return true
+	case len(failed) > 0:
+		p.fail("base-url", "the preflight's %s got no answer: %s", failed[0].line(), e.transportError(failed[0]))
+		return true
+	case len(answers) == 0:
+		return false
+	}
+	for _, a := range answers {
+		if a.speaksTLS() {
+			p.fail("base-url", "%s was answered %s: the port expects TLS; use https://", a.line(), e.describe(a))
+			return true
+		}
+	}
+	if served := servedBy(answers); served != nil {
+		p.note("base-url", FactOK, "%s serves this API: %s answers with the contract's JSON envelope", e.baseText(), served.line())
+		return false
+	}
+	first := answers[0]
+	p.fail("base-url", "%s does not serve this API: %s was answered %s: %s", e.baseText(), first.line(), e.describe(first), e.likelyCause(answers))
+	return true
+}
+
+// servedBy is the first answer that shows the API is served at the base URL: the contract's
+// envelope on a path the document has. Nil when none does, and when every collection's path is
+// not there (a 404 its operation does not document), whatever the contacts' reads say: a wrong
+// path prefix answers an id's read 404 too.
+func servedBy(answers []*preflightAnswer) *preflightAnswer {
+	collections := byRole(answers, suites.ReadCollection)
+	missing := 0
+	for _, a := range collections {
+		if a.notServed() {
+			missing++
+		}
+	}
+	if len(collections) > 0 && missing == len(collections) {
+		return nil
+	}
+	for _, a := range answers {
+		if suites.IsEnvelope(a.body) && !a.notServed() {
+			return a
+		}
+	}
+	return nil
+}
+
+func (e *Engine) likelyCause(answers []*preflightAnswer) string {
+	for _, a := range answers {
+		if a.html() {
+			return "an HTML page, so the base URL points at a web site or a front end rather than at the API; check its host and path prefix"
+		}
+	}
+	for _, a := range answers {
+		if a.notServed() {
+			return "the path is not there: the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1)"
+		}
+	}
+	return "that is not the contract's JSON envelope; check that the base URL points at the Contacts API"
+}
+
+// judgeToken fails the preflight when every credentialed read was refused. A server that refuses
+// "Bearer <token>" may still take "bearer <token>": the token is then valid, and the cases judge
+// the server's handling of the scheme.
+func (e *Engine) judgeToken(ctx context.Context, p *Preflight, authed []*preflightAnswer) bool {
+	var accepted *preflightAnswer
+	for _, a := range authed {
+		if !a.refused() {
+			accepted = a
+			break
+		}
+	}
+	if accepted != nil {
+		p.note("token", FactOK, "the token is accepted: %s was answered %d %s", accepted.line(), accepted.ex.Status, http.StatusText(accepted.ex.Status))
+		return false
+	}
+	if len(authed) == 0 {
+		p.note("token", FactNoted, "the document has no read to check the token with")
+		return false
+	}
+	first := authed[0]
+	lower := first.read
+	lower.Request.Auth = suites.Auth{Template: "bearer {token}"}
+	retry := e.preflightRead(ctx, lower)
+	if retry.err == nil && !retry.refused() {
+		p.note("token", FactNoted, `the token is accepted as "bearer <token>" on %s (%d), but refused as "Bearer <token>" (%d): the cases judge the server's handling of the scheme`,
+			first.line(), retry.ex.Status, first.ex.Status)
+		return false
+	}
+	p.fail("token", "the server refused the token (%d) on %s: it is wrong, expired, or for another environment", first.ex.Status, first.line())
+	return true
+}
+
+// judgeContacts checks that the configured contact is readable and that the foreign one is not of
+// the token's company. A foreign contact answered with another company's data is no configuration
+// mistake but a leak: the cases report it.
+func (e *Engine) judgeContacts(p *Preflight, contact, foreign []*preflightAnswer) {
+	company := ""
+	foreignStatus := 0
+	if len(foreign) > 0 {
+		foreignStatus = foreign[0].ex.Status
+	}
+	if len(contact) > 0 {
+		a := contact[0]
+		switch a.ex.Status {
+		case http.StatusOK:
+			company = suites.CompanyOf(a.body)
+			detail := fmt.Sprintf("%s %s is readable: %s was answered 200 OK", a.read.Input, a.read.ID, a.line())
+			if company != "" {
+				detail += ", company " + company
+			}
+			if id := suites.RecordID(a.body); id != "" && !suites.SameID(id, a.read.ID) {
+				detail += fmt.Sprintf("; its data.id is %q, not the id asked for (OK-002 judges that)", id)
+			}
+			p.note("contact-id", FactOK, "%s", detail)
+		case http.StatusNotFound:
+			if foreignStatus == http.StatusOK {
+				f := foreign[0]
+				p.fail("contact-id", "%s and %s look swapped: %s %s was answered 404 Not Found and %s %s 200 OK",
+					a.read.Input, f.read.Input, a.read.Input, a.read.ID, f.read.Input, f.read.ID)
+				return
+			}
+			p.fail("contact-id", "%s %s is not readable with the token: %s was answered 404 Not Found (no such contact, or one of another company)", a.read.Input, a.read.ID, a.line())
+			return
+		case http.StatusBadRequest:
+			p.fail("contact-id", "%s %s is not readable with the token: %s was answered 400 Bad Request (the server takes the id for a malformed one)", a.read.Input, a.read.ID, a.line())
+			return
+		default:
+			p.note("contact-id", FactNoted, "%s %s: %s was answered %s; the cases judge it", a.read.Input, a.read.ID, a.line(), e.describe(a))
+		}
+	}
+	if len(foreign) == 0 {
+		return
+	}
+	f := foreign[0]
+	switch {
+	case f.ex.Status == http.StatusNotFound:
+		p.note("foreign-contact-id", FactOK, "%s %s is not readable with the token: %s was answered 404 Not Found, as another company's contact must be", f.read.Input, f.read.ID, f.line())
+	case f.ex.Status == http.StatusOK && company != "" && suites.SameID(suites.CompanyOf(f.body), company):
+		p.fail("foreign-contact-id", "%s %s is not a contact of another company: %s was answered 200 OK with company %s, the company of %s; give a contact of another company",
+			f.read.Input, f.read.ID, f.line(), company, contact[0].read.Input)
+	case f.ex.Status == http.StatusOK:
+		detail := fmt.Sprintf("%s %s: %s was answered 200 OK", f.read.Input, f.read.ID, f.line())
+		if other := suites.CompanyOf(f.body); other != "" {
+			detail += fmt.Sprintf(" with company %s", other)
+			if company != "" {
+				detail += ", another company's than " + contact[0].read.Input + "'s"
+			}
+		}
+		p.note("foreign-contact-id", FactNoted, "%s; ID-002 judges it", detail)
+	default:
+		p.note("foreign-contact-id", FactNoted, "%s %s: %s was answered %s; the cases judge it", f.read.Input, f.read.ID, f.line(), e.describe(f))
+	}
+}

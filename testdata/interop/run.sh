@@ -107,6 +107,19 @@ suite() {
   echo "  suite against $name: $(tail -n 1 "$work/$name.txt")"
 }
 
+# expect_refused RUNNER-FLAGS...: the run must end in the preflight, exit 2, saying the foreign id
+# is the token's own company's; returns 1 otherwise, so that check counts it as failed.
+expect_refused() {
+  local code=0 out="$work/expect-refused.txt"
+  timeout "$RUN_SECONDS" "$work/bin/runner" --seed "$SEED" --quiet "$@" >"$out" 2>&1 || code=$?
+  if ((code == 2)) && grep -q '^runner: preflight: --foreign-contact-id .* is not a contact of another company' "$out"; then
+    return 0
+  fi
+  echo "  expected the preflight to refuse the foreign id (exit 2), got exit $code:" >&2
+  tail -n 5 "$out" >&2
+  return 1
+}
+
 passed=0
 failed=0
 # check NAME CMD...: one check of the summary; a failing check does not stop the others.
@@ -154,9 +167,14 @@ check "spectral lint" timeout "$RUN_SECONDS" "$work/node_modules/.bin/spectral" 
 echo "== Prism as a mock of spec/openapi.yaml"
 start_prism "the Prism mock" "$work/prism-mock.log" mock spec/openapi.yaml
 # A contact id unlike the one in the document's example: the mock answers with the example
-# whatever the id, and the suite must notice that it is not the contact asked for.
+# whatever the id, and the suite must notice that it is not the contact asked for. No foreign
+# contact id: the mock answers any id with the same example, of the same company, and the
+# preflight rightly refuses such an id as "not a contact of another company" (a check of its own
+# below); the foreign case is skipped instead.
 suite prism-mock "$work/prism-mock.json" --base-url "$prism_url" \
-  --contact-id 11111111-1111-4111-8111-111111111111 --foreign-contact-id 22222222-2222-4222-8222-222222222222
+  --contact-id 11111111-1111-4111-8111-111111111111
+check "the preflight refuses a foreign id the mock answers as the token's own" expect_refused \
+  --base-url "$prism_url" --contact-id 11111111-1111-4111-8111-111111111111 --foreign-contact-id 22222222-2222-4222-8222-222222222222
 check "the Prism mock's verdicts" golden "$work/prism-mock.json" "$here/prism-mock.golden"
 
 echo "== Prism as a validating proxy in front of the reference server"

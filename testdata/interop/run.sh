@@ -60,7 +60,10 @@ trap 'exit 130' INT TERM
 start() {
   local log=$1
   shift
-  setsid "$@" >"$log" 2>&1 </dev/null &
+  # Emptied here, not by the background job's redirection: that one may run after wait_for has
+  # already read the line it waits for in the log an earlier run left.
+  : >"$log"
+  setsid "$@" >>"$log" 2>&1 </dev/null &
   started=$!
   pids+=("$started")
 }

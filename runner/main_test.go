@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -148,4 +149,12 @@ func TestMissingInputsSkipNamingTheFlag(t *testing.T) {
 	assert.Contains(t, o.stdout, "SKIP  ok/known/getContactById")
 	assert.Contains(t, o.stdout, "set --contact-id or CONFORMANCE_CONTACT_ID")
 	assert.Contains(t, o.stdout, "set --foreign-contact-id or CONFORMANCE_FOREIGN_CONTACT_ID")
+	// The case built from the known id exists without it too, so that a run, --list and a report
+	// all show the check that did not run.
+	assert.Contains(t, o.stdout, "SKIP  malformed-id/known-id-sql-suffix/getContactById  the known contact's id with an SQL-injection suffix is rejected with 400 (404 tolerated), never 2xx or 5xx (needs a contact the token can see: set --contact-id or CONFORMANCE_CONTACT_ID)")
+	ran := regexp.MustCompile(`\n(\d+) cases: `).FindStringSubmatch(o.stdout)
+	require.NotNil(t, ran)
+	listed := runWith(t, nil, "--list")
+	assert.Contains(t, listed.stdout, "\nCases ("+ran[1]+" of "+ran[1]+" selected):\n", "--list and a run build the same cases")
+	assert.Contains(t, listed.stdout, "malformed-id/known-id-sql-suffix/getContactById")
 }

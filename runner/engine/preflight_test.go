@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contacts-conformance/suite/spec/refserver"
+	"github.com/contacts-conformance/suite/suites"
+)
+
+// counted serves the reference server (with opts) behind a counter of the requests it receives.
+func counted(t *testing.T, opts refserver.Options, front func(http.Handler) http.Handler) (string, *atomic.Int64) {
+	t.Helper()
+	h, err := refserver.NewHandler(opts)
+	require.NoError(t, err)
+	var next http.Handler = h
+	if front != nil {
+		next = front(h)
+	}
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		next.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &n
+}
+
+func (f *fixture) config() suites.Config {
+	return suites.Config{ContactID: f.contact, ForeignContactID: f.foreign, HaveToken: true, Seed: 1}
+}
+
+// The preflight's reads are the same requests as some cases', and the probes': a run with the
+// preflight sends no more requests than one without.
+func TestPreflightCostsNoRequest(t *testing.T) {
+	f := newFixture(t)
+	url, n := counted(t, refserver.Options{}, nil)
+	without, _ := f.engine(t, url, nil)
+	requireAllPassed(t, without.Run(context.Background(), f.cases(), nil))
+	alone := n.Swap(0)
+
+	with, _ := f.engine(t, url, nil)
+	p := with.Preflight(context.Background(), suites.PreflightReads(f.contract, f.config()))
+	require.False(t, p.Failed(), p.Failure)
+	requireAllPassed(t, with.Run(context.Background(), f.cases(), nil))
+	assert.LessOrEqual(t, n.Load(), alone, "requests with the preflight, against %d without", alone)
+	assert.Equal(t, n.Load(), with.sent.Load(), "the engine counts what the server receives")
+}
+
+func requireAllPassed(t *testing.T, results []*Result) {
+	t.Helper()
+	s := Summarize(results)
+	require.Equal(t, s.Total, s.Pass, "%s\n%s", s, outcomes(results))
+}
+
+// What the preflight makes of servers that are wrong in ways the cases must judge: none of them is
+// a configuration mistake.
+func TestPreflightLeavesTheServersFaultsToTheCases(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name  string
+		opts  refserver.Options
+		front func(http.Handler) http.Handler
+		check string
+		want  string
+	}{
+		{"only the lower-case scheme accepted", refserver.Options{Fault: "auth-lower-case-scheme-only"}, nil, "token",
+			`the token is accepted as "bearer <token>" on GET /campaign/list (200), but refused as "Bearer <token>" (401): the cases judge the server's handling of the scheme`},
+		{"another company's contact served", refserver.Options{Fault: "foreign-id-served"}, nil, "foreign-contact-id",
+			"--foreign-contact-id " + f.foreign + ": GET /contact/" + f.foreign + " was answered 200 OK with company"},
+		{"the contact answered 500", refserver.Options{}, func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/contact/"+f.contact {
+					http.Error(w, "boom", http.StatusInternalServerError)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}, "contact-id", "--contact-id " + f.contact + ": GET /contact/" + f.contact + ` was answered 500 Internal Server Error, text/plain; charset=utf-8 "boom"; the cases judge it`},
+		{"the contact unwrapped", refserver.Options{Fault: "contact-unwrapped"}, nil, "contact-id", "--contact-id " + f.contact + " is readable"},
+		{"every JSON answer labelled text/plain", refserver.Options{Fault: "content-type-text-plain"}, nil, "base-url", "serves this API"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url, _ := counted(t, tt.opts, tt.front)
+			e, _ := f.engine(t, url, nil)
+			p := e.Preflight(context.Background(), suites.PreflightReads(f.contract, f.config()))
+			require.False(t, p.Failed(), p.Failure)
+			var found bool
+			for _, fact := range p.Facts {
+				if fact.Check == tt.check {
+					found = true
+					assert.Contains(t, fact.Detail, tt.want)
+				}
+			}
+			assert.True(t, found, "no %s fact in %+v", tt.check, p.Facts)
+		})
+	}
+}
+
+// A token refused with 403 everywhere is refused all the same, and the message says which status.
+func TestPreflightNamesTheRefusal(t *testing.T) {
+	f := newFixture(t)
+	url, _ := counted(t, refserver.Options{}, func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"status":"error","message":"forbidden","data":null}`))
+		})
+	})
+	e, _ := f.engine(t, url, nil)
+	p := e.Preflight(context.Background(), suites.PreflightReads(f.contract, f.config()))
+	require.True(t, p.Failed())
+	assert.Equal(t, "the server refused the token (403) on GET /campaign/list: it is wrong, expired, or for another environment", p.Failure)
+}

@@ -142,7 +142,9 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 				return "runner: preflight: " + tg.url + "/api/v1 does not serve this API: GET /campaign/list was answered 404 Not Found"
 			}, sent: 1},
 		{name: "http:// to a TLS port", tls: true,
-			args: func(tg *target) []string { return flags(tg, "--base-url", strings.Replace(tg.url, "https://", "http://", 1)) },
+			args: func(tg *target) []string {
+				return flags(tg, "--base-url", strings.Replace(tg.url, "https://", "http://", 1))
+			},
 			want: func(tg *target) string {
 				return `runner: preflight: GET /campaign/list was answered 400 Bad Request "Client sent an HTTP request to an HTTPS server.": the port expects TLS; use https:// (the token was not sent)`
 			}, sent: 0},
@@ -155,7 +157,9 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 			want: func(tg *target) string {
 				return "runner: --contact-id and --foreign-contact-id are the same id (" + tg.contact + "): the foreign one must be a contact of another company than the token's"
 			}, sent: 0},
-		{name: "swapped ids", args: func(tg *target) []string { return flags(tg, "--contact-id", tg.foreign, "--foreign-contact-id", tg.contact) },
+		{name: "swapped ids", args: func(tg *target) []string {
+			return flags(tg, "--contact-id", tg.foreign, "--foreign-contact-id", tg.contact)
+		},
 			want: func(tg *target) string {
 				return "runner: preflight: --contact-id and --foreign-contact-id look swapped: --contact-id " + tg.foreign + " was answered 404 Not Found and --foreign-contact-id " + tg.contact + " 200 OK"
 			}, sent: -1, tokenSent: true},

@@ -125,7 +125,7 @@ func PreflightReads(c *spec.Contract, cfg Config) []Read {
 	if op := configuredRead(c); op != nil {
 		b := builder{op: op}
 		for _, in := range []struct {
-			role      ReadRole
+			role     ReadRole
 			name, id string
 		}{{ReadContact, cfg.Names.contact(), cfg.ContactID}, {ReadForeign, cfg.Names.foreign(), cfg.ForeignContactID}} {
 			if in.id != "" {

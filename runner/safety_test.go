@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -212,6 +214,48 @@ func TestRunEndsByItsDeadline(t *testing.T) {
 	assert.Contains(t, o.stdout, "the run's deadline (300ms, --deadline) passed before the answer arrived")
 	assert.Contains(t, o.stdout, "not run: the run's deadline (300ms, --deadline) passed first")
 	assert.Regexp(t, `\n(\d+) cases: 0 passed, 0 failed, 0 warnings, \d+ skipped, \d+ errors, 0 not selected: incomplete\n$`, o.stdout)
+}
+
+// A server that accepts connections and never answers ends the run early: once as many requests
+// in a row as are in flight got no answer, the cases not yet sent end at once, the run is
+// incomplete (exit 2), every report is written, and the server received at most those requests
+// plus the ones in flight.
+func TestDeadServerEndsTheRunEarly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var connections atomic.Int32
+	var held sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); held.Wait() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			connections.Add(1)
+			held.Add(1)
+			go func() {
+				defer held.Done()
+				defer conn.Close()
+				_, _ = io.Copy(io.Discard, conn) // until the client hangs up
+			}()
+		}
+	}()
+	dir := t.TempDir()
+	o := runWith(t, nil, "--base-url", "http://"+ln.Addr().String(), "--token", "token-0123", "--timeout", "200ms",
+		"--concurrency", "4", "--out", dir)
+	require.Equal(t, exitNoRun, o.code, o.stdout+o.stderr)
+	notSent := "not sent: the server stopped answering (4 requests in a row got no complete answer within 200ms)"
+	assert.Contains(t, o.stdout, "ERROR ok/list/listPhoneNumbers  the list is answered 200, every item valid against the schema ("+notSent+")")
+	assert.Regexp(t, `\n  \d+ cases: `+regexp.QuoteMeta(notSent)+`\n`, o.stdout, "the error summary names the breaker")
+	assert.Regexp(t, `\n\d+ cases: 0 passed, 0 failed, 0 warnings, \d+ skipped, \d+ errors, 0 not selected: incomplete\n$`, o.stdout)
+	// Reachable's connection, then at most the threshold plus the requests in flight.
+	assert.LessOrEqual(t, int(connections.Load()), 1+4+4)
+	for _, name := range []string{"junit.xml", "results.json", "report.html", "summary.md"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		assert.Contains(t, string(b), notSent, name)
+	}
 }
 
 func tlsReferenceServer(t *testing.T) (srv *httptest.Server, caFile string, ref *refserver.Server) {

@@ -2,10 +2,13 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -287,4 +290,36 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 		row := regexp.MustCompile("\n\\| `" + regexp.QuoteMeta(f) + "[` ]")
 		assert.True(t, row.Match(readme), "the README's flag table lacks %s", f)
 	}
+}
+
+// `--junit /dev/stdout > file`: the report lands after the text output in the file the shell
+// redirected stdout to, and /dev/stdout stays the link it is (as root, replacing it would break
+// the system). The run is a child process, so that its stdout is a real file.
+func TestJUnitToDevStdout(t *testing.T) {
+	if args := os.Getenv("RUNNER_TEST_CHILD_ARGS"); args != "" {
+		os.Exit(run(context.Background(), strings.Fields(args), os.Stdout, os.Stderr, func(string) string { return "" }))
+	}
+	before, err := os.Lstat("/dev/stdout")
+	if err != nil || before.Mode().Type() != os.ModeSymlink {
+		t.Skip("/dev/stdout is not a symbolic link here")
+	}
+	out, err := os.Create(filepath.Join(t.TempDir(), "stdout.txt"))
+	require.NoError(t, err)
+	defer out.Close()
+	child := exec.Command(os.Args[0], "-test.run=^TestJUnitToDevStdout$")
+	child.Env = append(os.Environ(), "RUNNER_TEST_CHILD_ARGS=--seed 1 --run ^ok/known/ --junit /dev/stdout")
+	child.Stdout = out
+	var stderr bytes.Buffer
+	child.Stderr = &stderr
+	require.NoError(t, child.Run(), stderr.String())
+	b, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	text, junit, found := strings.Cut(string(b), xml.Header)
+	require.True(t, found, "the JUnit report is in the file: %s", b)
+	assert.Contains(t, text, "contacts-conformance "+report.Version, "the text output comes first, kept whole")
+	assert.Contains(t, text, ": conformant\n")
+	require.NoError(t, xml.Unmarshal([]byte(junit), new(struct{})))
+	after, err := os.Lstat("/dev/stdout")
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSymlink, after.Mode().Type(), "/dev/stdout is still a link")
 }

@@ -71,6 +71,10 @@ func TestRunCannotBeMade(t *testing.T) {
 		{"verbose and quiet", nil, []string{"-v", "--quiet"}, "-v and --quiet contradict each other"},
 		{"failing token command", nil, []string{"--base-url", srv.URL, "--token-command", "echo leaked-output-1234; exit 4"}, "--token-command failed (exit status 4); its output is not shown"},
 		{"token command printing nothing", nil, []string{"--base-url", srv.URL, "--token-command", "true"}, "--token-command printed no token"},
+		{"token command printing a control character", nil, []string{"--base-url", srv.URL, "--token-command", `printf 'CI-Token\001abcdef'`},
+			"runner: the token from --token-command holds whitespace or a control character; a bearer token is one word of visible characters (RFC 6750 section 2.1)"},
+		{"token command printing 1 MB", nil, []string{"--base-url", srv.URL, "--token-command", `head -c 1000000 /dev/zero | tr '\0' a`},
+			"runner: --token-command printed more than 64 KiB; a token is one short word, so its output is refused"},
 		{"--out under a file", nil, []string{"--out", filepath.Join(aFile, "reports")}, "--out " + filepath.Join(aFile, "reports") + ": " + aFile + ": not a directory"},
 		{"--json in a missing directory", nil, []string{"--json", filepath.Join(aFile+"-missing", "r.json")}, "the directory " + aFile + "-missing does not exist"},
 	}

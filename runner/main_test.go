@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -186,6 +187,10 @@ func TestReportPathsAreCheckedBeforeAnythingIsSent(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1); h.ServeHTTP(w, r) }))
 	defer srv.Close()
 	dir, locked := t.TempDir(), unwritableDir(t)
+	redirected, err := os.Create(filepath.Join(dir, "stdout.txt")) // as the shell's 1>stdout.txt
+	require.NoError(t, err)
+	defer redirected.Close()
+	descriptor := fmt.Sprintf("/dev/fd/%d", redirected.Fd())
 	out := filepath.Join(dir, "out")
 	require.NoError(t, os.MkdirAll(filepath.Join(out, "results.json"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "r.json"), nil, 0o600))
@@ -213,6 +218,8 @@ func TestReportPathsAreCheckedBeforeAnythingIsSent(t *testing.T) {
 			"--out " + filepath.Join(dir, "fresh", "results.json") + " and --json " + filepath.Join(dir, "fresh", "results.json") + " are the same file; give each report a path of its own"},
 		{"one device twice", []string{"--json", "/dev/stdout", "--junit", "/dev/stdout"},
 			"--json /dev/stdout and --junit /dev/stdout are the same file; give each report a path of its own"},
+		{"a descriptor and the file it was redirected to", []string{"--json", descriptor, "--junit", redirected.Name()},
+			"--json " + descriptor + " and --junit " + redirected.Name() + " are the same file; give each report a path of its own"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

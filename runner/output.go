@@ -55,10 +55,12 @@ func reportPaths(cfg *config.Config) (map[string]func(io.Writer, *report.Run) er
 }
 
 // reportFile identifies the file a report path names: two spellings (x and ./x, a symbolic link
-// and its target, two hard links) of one file are the same report.
+// and its target, two hard links) of one file are the same report. Two of this process's
+// descriptors (/dev/stdout and /dev/stderr after 2>&1) may share a file: each report is appended.
 type reportFile struct {
-	path string
-	info os.FileInfo
+	path     string
+	info     os.FileInfo
+	appended bool
 }
 
 func identify(path string) reportFile {
@@ -66,7 +68,7 @@ func identify(path string) reportFile {
 	if err != nil {
 		abs = filepath.Clean(path)
 	}
-	f := reportFile{path: abs}
+	f := reportFile{path: abs, appended: report.OwnDescriptor(abs)}
 	info, err := os.Stat(abs)
 	if err == nil && !info.Mode().IsRegular() {
 		// A device or a FIFO takes one report after the other; only its own spelling is compared,
@@ -75,6 +77,9 @@ func identify(path string) reportFile {
 	}
 	if err == nil {
 		f.info = info
+	}
+	if f.appended {
+		return f // its spelling, and the file it is compared by info
 	}
 	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
 		f.path = filepath.Join(dir, filepath.Base(abs))
@@ -86,7 +91,7 @@ func identify(path string) reportFile {
 }
 
 func (f reportFile) same(o reportFile) bool {
-	return f.path == o.path || f.info != nil && o.info != nil && os.SameFile(f.info, o.info)
+	return f.path == o.path || f.info != nil && o.info != nil && os.SameFile(f.info, o.info) && !(f.appended && o.appended)
 }
 
 // unwrapPathError drops the operation from a path error ("mkdir x: not a directory" reads as

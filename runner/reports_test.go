@@ -323,3 +323,34 @@ func TestJUnitToDevStdout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.ModeSymlink, after.Mode().Type(), "/dev/stdout is still a link")
 }
+
+// Two descriptors of one file (as 1>out.txt 2>&1 gives) each take their report, one after the
+// other: they append, so neither replaces the other.
+func TestReportsToTwoDescriptorsOfOneFile(t *testing.T) {
+	if _, err := os.Stat("/dev/fd/0"); err != nil {
+		t.Skip("no /dev/fd on this system")
+	}
+	path := filepath.Join(t.TempDir(), "out.txt")
+	first, err := os.Create(path)
+	require.NoError(t, err)
+	defer first.Close()
+	second, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	defer second.Close()
+	o := runWith(t, nil, "--seed", "1", "--run", "^ok/known/",
+		"--json", fmt.Sprintf("/dev/fd/%d", first.Fd()), "--junit", fmt.Sprintf("/dev/fd/%d", second.Fd()))
+	require.Equal(t, exitConformant, o.code, o.stderr)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// The reports are written in the order of their paths: either may come first.
+	jsonAt, junitAt := bytes.Index(b, []byte("{\n  \"suite_version\"")), bytes.Index(b, []byte(xml.Header))
+	require.True(t, jsonAt >= 0 && junitAt >= 0, "both reports are in the file: %s", b)
+	jsonPart, junit := b[jsonAt:], b[junitAt:]
+	if jsonAt < junitAt {
+		jsonPart = b[jsonAt:junitAt]
+	} else {
+		junit = b[junitAt:jsonAt]
+	}
+	assert.True(t, json.Valid(jsonPart), "the JSON report is whole")
+	require.NoError(t, xml.Unmarshal(junit, new(struct{})))
+}

@@ -47,7 +47,7 @@ func WriteFile(path string, write func(io.Writer) error) error {
 
 func writeThrough(path string, write func(io.Writer) error) error {
 	flags := os.O_WRONLY | os.O_CREATE
-	if ownDescriptor(path) {
+	if OwnDescriptor(path) {
 		flags |= os.O_APPEND
 	} else if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
 		flags |= os.O_TRUNC // a link to an earlier report, replaced by this one
@@ -66,8 +66,9 @@ func writeThrough(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-// ownDescriptor reports whether path names one of this process's open descriptors.
-func ownDescriptor(path string) bool {
+// OwnDescriptor reports whether path names one of this process's open descriptors, which
+// WriteFile appends to.
+func OwnDescriptor(path string) bool {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return false

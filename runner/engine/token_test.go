@@ -200,16 +200,28 @@ func (x *expiringTokens) valid(token string) bool {
 	return x.used <= x.firstLife
 }
 
+// expiringFronts starts the reference server and returns a function that puts a fresh
+// expiringTokens in front of it, its CI-Token-1 good for 10 requests.
+func expiringFronts(t *testing.T) func() *httptest.Server {
+	t.Helper()
+	backend, err := refserver.Start(refserver.Options{Token: "backend-token-0000"})
+	require.NoError(t, err)
+	t.Cleanup(backend.Close)
+	backendURL, err := url.Parse(backend.URL)
+	require.NoError(t, err)
+	return func() *httptest.Server {
+		front := httptest.NewServer(&expiringTokens{next: httputil.NewSingleHostReverseProxy(backendURL), backendToken: backend.Token, firstLife: 10})
+		t.Cleanup(front.Close)
+		return front
+	}
+}
+
 // A token that expires in the middle of a run is renewed once and the refused cases are sent
 // again; the auth cases' expected 401s renew nothing; a token that never worked is not renewed;
 // a renewal that fails is a harness error that shows nothing of the command's output.
 func TestExpiredTokenIsRenewed(t *testing.T) {
 	contract, cases := buildCases(t)
-	backend, err := refserver.Start(refserver.Options{Token: "backend-token-0000"})
-	require.NoError(t, err)
-	defer backend.Close()
-	backendURL, err := url.Parse(backend.URL)
-	require.NoError(t, err)
+	newFront := expiringFronts(t)
 
 	tests := []struct {
 		name string
@@ -239,13 +251,13 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			front := httptest.NewServer(&expiringTokens{next: httputil.NewSingleHostReverseProxy(backendURL), backendToken: backend.Token, firstLife: 10})
-			defer front.Close()
+			front := newFront()
 			redactor := NewRedactor("")
 			src := StaticToken("CI-Token-1")
 			runs := func() int { return 0 }
 			if tt.body != "" {
 				var command string
+				var err error
 				command, runs = fakeTokenCommand(t, tt.body)
 				src, err = CommandToken(context.Background(), command, redactor)
 				require.NoError(t, err)
@@ -273,13 +285,7 @@ func TestInterruptedRenewalSaysInterrupted(t *testing.T) {
 		t.Skip("no /proc to watch processes in")
 	}
 	contract, cases := buildCases(t)
-	backend, err := refserver.Start(refserver.Options{Token: "backend-token-0000"})
-	require.NoError(t, err)
-	defer backend.Close()
-	backendURL, err := url.Parse(backend.URL)
-	require.NoError(t, err)
-	front := httptest.NewServer(&expiringTokens{next: httputil.NewSingleHostReverseProxy(backendURL), backendToken: backend.Token, firstLife: 10})
-	defer front.Close()
+	front := expiringFronts(t)()
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	t.Setenv("PIDFILE", pidFile)
 	command, runs := fakeTokenCommand(t, `if [ "$n" -gt 1 ]; then sleep 30 & echo $! > "$PIDFILE"; wait; fi; echo "CI-Token-$n"`)

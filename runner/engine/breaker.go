@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
-	"syscall"
 )
 
 // minBreakerThreshold keeps a single stalled request from tripping the breaker when only one
@@ -90,11 +90,12 @@ func fateOf(ctx context.Context, err error) fate {
 		return inconclusive // interrupted, or the run's deadline
 	}
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
-		return unanswered
+	case explainTLS(err) != "":
+		return inconclusive // a certificate, or no TLS at all: this side's configuration
 	case headersTooLarge(err):
 		return answered // it answers, too much
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, new(*net.OpError)):
+		return unanswered // refused, reset, unreachable, or closed before the answer was whole
 	}
 	return inconclusive
 }

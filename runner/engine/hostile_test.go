@@ -5,16 +5,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -443,6 +447,34 @@ func TestBreakerCountsMissesInARow(t *testing.T) {
 		})
 	}
 	assert.Equal(t, minBreakerThreshold, newBreaker(Options{Concurrency: 1}).threshold, "one stalled request alone never trips it")
+}
+
+// What each kind of failed request tells the breaker: the rows' errors are those the transport
+// returns (the hostile table has the real ones).
+func TestBreakerReadsEachFailure(t *testing.T) {
+	timedOut, cancel := context.WithTimeoutCause(context.Background(), 0, requestTimeout{time.Second})
+	defer cancel()
+	interrupted, stop := context.WithCancel(context.Background())
+	stop()
+	live := context.Background()
+	refused := &url.Error{Op: "Get", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want fate
+	}{
+		{"the per-request timeout", timedOut, context.DeadlineExceeded, unanswered},
+		{"an interruption", interrupted, context.Canceled, inconclusive},
+		{"a refused connection", live, refused, unanswered},
+		{"a connection closed before the answer", live, &url.Error{Op: "Get", URL: "http://x", Err: io.EOF}, unanswered},
+		{"a certificate", live, &url.Error{Op: "Get", URL: "https://x", Err: x509.UnknownAuthorityError{}}, inconclusive},
+		{"headers over the cap", live, errors.New("net/http: server response headers exceeded 1048576 bytes; aborted"), answered},
+		{"something else", live, errors.New("malformed HTTP response"), inconclusive},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, fateOf(tt.ctx, tt.err), tt.name)
+	}
 }
 
 // A server that stalls now and then, between answers of every kind (a 5xx, a body over the cap),

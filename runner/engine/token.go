@@ -161,8 +161,9 @@ func (s *TokenSource) obtain(parent context.Context) (string, error) {
 	case stdout.exceeded:
 		return "", fmt.Errorf("--token-command printed more than %d KiB; a token is one short word, so its output is refused", MaxTokenOutput>>10)
 	case parent.Err() != nil:
-		if errors.As(context.Cause(parent), new(runDeadline)) {
-			return "", fmt.Errorf("the run's deadline passed while --token-command ran: %w", context.Cause(parent))
+		var d runDeadline
+		if errors.As(context.Cause(parent), &d) {
+			return "", fmt.Errorf("the run's deadline (%s, --deadline) passed while --token-command ran", d.d)
 		}
 		return "", errors.New("the run was interrupted while --token-command ran")
 	case errors.Is(cause, errTokenTimeout):

@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		redactor.AddToken(srv.Token)
 		fmt.Fprintf(stdout, "no --base-url given: running against the embedded reference server at %s\n", srv.URL)
 	} else if cfg.TokenCommand != "" {
-		if tokens, err = engine.CommandToken(ctx, cfg.TokenCommand, config.MinTokenLength, redactor); err != nil {
+		if tokens, err = engine.CommandToken(ctx, cfg.TokenCommand, redactor); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
 			return exitNoRun
 		}

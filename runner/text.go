@@ -125,10 +125,7 @@ func oneLineBody(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > 120 {
-		return s[:117] + "..."
-	}
-	return s
+	return spec.Shorten(s, 120)
 }
 
 func (t *textReporter) summary(run *report.Run, renewals int) {

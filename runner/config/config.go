@@ -14,7 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/contacts-conformance/suite/runner/engine"
 )
 
 // Config is everything a run needs.
@@ -54,11 +55,9 @@ type Config struct {
 // MaxMaxBody bounds --max-body: the body is held in memory, and the cap is meant to protect it.
 const MaxMaxBody = 1 << 30
 
-// Secrets shorter than these cannot be redacted without garbling ordinary text.
-const (
-	MinTokenLength  = 8
-	MinRedactLength = 4
-)
+// MinRedactLength is the shortest --redact value: a shorter one cannot be redacted without
+// garbling ordinary text (tokens have engine.MinTokenLength).
+const MinRedactLength = 4
 
 // Setting documents one configurable value; a test checks that the README's flag table names each.
 type Setting struct {
@@ -182,11 +181,11 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 		return nil, err
 	}
 	c.BaseURL = strings.TrimSpace(c.BaseURL)
-	if c.Token != "" && len(c.Token) < MinTokenLength {
-		return nil, fmt.Errorf("the token is %d characters long; tokens shorter than %d cannot be told apart from ordinary text in reports, so they are refused", len(c.Token), MinTokenLength)
-	}
-	if strings.IndexFunc(c.Token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return nil, errors.New("the token holds whitespace or a control character; a bearer token is one word of visible characters (RFC 6750 section 2.1)")
+	if c.Token != "" {
+		// The same rules as a token printed by --token-command.
+		if err := engine.CheckToken("the token", c.Token); err != nil {
+			return nil, err
+		}
 	}
 	for _, v := range c.Redact {
 		if len(v) < MinRedactLength {

@@ -95,6 +95,7 @@ type Engine struct {
 	limiter  *limiter
 	clock    clock
 	probes   probeCache
+	breaker  *breaker
 	kept     kept
 	watch    tokenWatch
 	// sent counts the requests that went out, for messages that say when something happened.
@@ -142,7 +143,7 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		opts: opts, base: base, client: client, contract: contract, redactor: opts.Redactor, tokens: opts.Tokens,
-		limiter: newLimiter(opts.RateLimit, realClock), clock: realClock,
+		limiter: newLimiter(opts.RateLimit, realClock), clock: realClock, breaker: newBreaker(opts),
 	}
 	if e.redactor == nil {
 		e.redactor = NewRedactor(opts.Token, opts.Redact...)
@@ -238,6 +239,10 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 	}
 	if ctx.Err() != nil {
 		r.Outcome, r.Reason = Error, notRun(ctx)
+		return r
+	}
+	if err := e.breaker.refusal(); err != nil {
+		r.Outcome, r.Reason = Error, err.Error()
 		return r
 	}
 	token, _ := e.tokens.current()
@@ -362,6 +367,10 @@ func (e *Engine) send(ctx context.Context, c *suites.Case, r *Result, token stri
 		if err := e.limiter.wait(ctx); err != nil {
 			return nil, errors.New(explain(ctx, err, false))
 		}
+		// A retry, a probe or a renewed token's second try is a request like any other.
+		if err := e.breaker.refusal(); err != nil {
+			return nil, err
+		}
 		req, err := e.request(ctx, c, token)
 		if err != nil {
 			return nil, err
@@ -403,25 +412,30 @@ func (e *Engine) judgedExchange(c *suites.Case, req *http.Request, status int, h
 }
 
 // fetch sends one request and reads the whole answer within the per-request timeout, the body
-// capped after decompression. The response's body is read and closed.
+// capped after decompression. The response's body is read and closed. Every request of the run
+// passes here, so here the breaker learns whether the server still answers.
 func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
 	ctx, cancel := context.WithTimeoutCause(req.Context(), e.opts.Timeout, requestTimeout{e.opts.Timeout})
 	defer cancel()
 	e.sent.Add(1)
 	resp, err := e.client.Do(req.WithContext(ctx))
 	if err != nil {
+		e.breaker.record(fateOf(ctx, err))
 		return nil, nil, errors.New(explain(ctx, err, false))
 	}
 	defer resp.Body.Close()
 	// Only an uncompressed length is known in advance: the transport clears it when it
 	// decompresses, and the cap below still holds.
 	if resp.ContentLength > e.opts.MaxBody {
+		e.breaker.record(answered)
 		return nil, nil, e.tooLarge()
 	}
 	body, err := readBody(resp, e.opts.MaxBody)
 	if err != nil {
+		e.breaker.record(fateOf(ctx, err))
 		return nil, nil, errors.New(explain(ctx, err, true))
 	}
+	e.breaker.record(answered)
 	if int64(len(body)) > e.opts.MaxBody {
 		return nil, nil, e.tooLarge()
 	}

@@ -11,8 +11,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -53,32 +51,6 @@ var Files = []struct {
 	Write func(io.Writer, *Run) error
 }{
 	{"junit.xml", JUnit}, {"results.json", JSON}, {"report.html", HTML}, {"summary.md", Markdown},
-}
-
-// WriteFile writes a report atomically, so a crashed run never leaves half a file for CI to read.
-func WriteFile(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".report-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	// A temporary file is private; a report is meant to be published.
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	return nil
 }
 
 // JSON writes the machine-readable results, with the verdict they come to.

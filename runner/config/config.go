@@ -36,6 +36,8 @@ type Config struct {
 	Quiet            bool
 	// Safety bounds the run and secures its connection (safety.go).
 	Safety
+	// Comparison holds the expectations file and the baseline (compare.go).
+	Comparison
 	// SeedSet records whether the seed was chosen by the user, for the report.
 	SeedSet bool
 
@@ -87,6 +89,8 @@ var Settings = []Setting{
 	{"--run", "CONFORMANCE_RUN", "run only the cases whose id, title or requirement id matches this regular expression"},
 	{"--skip", "CONFORMANCE_SKIP", "leave out the cases whose id, title or requirement id matches this regular expression"},
 	{"--out", "CONFORMANCE_OUT", "write every report to this directory: junit.xml, results.json, report.html, summary.md"},
+	{"--expect", "CONFORMANCE_EXPECT", "file of expected failures (case or requirement id, expiry date, reason a line): they do not fail the run"},
+	{"--baseline", "CONFORMANCE_BASELINE", "an earlier run's results.json: the reports start with what changed since"},
 }
 
 // ErrHelp is returned when the user asked for help; the usage has been printed.
@@ -115,6 +119,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	fs.BoolVar(&c.Quiet, "quiet", false, "")
 	resolveExtras := c.defineExtraFlags(fs)
 	safety := c.Safety.register(fs)
+	resolveComparison := c.Comparison.register(fs)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -143,6 +148,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	env("seed", seed)
 	env("concurrency", concurrency)
 	env("max-body", maxBody)
+	resolveComparison(env)
 	if err := resolveExtras(set, env); err != nil {
 		return nil, err
 	}
@@ -303,8 +309,8 @@ func firstLine(s string) string {
 
 // PrintUsage writes the flag table.
 func PrintUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: runner [flags]          run the conformance suite")
-	fmt.Fprintln(w, "       runner serve [flags]    start the reference server (see runner serve --help)")
+	fmt.Fprintln(w, "usage: contacts-conformance [flags]            run the conformance suite")
+	fmt.Fprintln(w, "       contacts-conformance COMMAND [flags]    run a command (listed below; COMMAND --help for its flags)")
 	fmt.Fprintln(w, "\nflags (each also read from its environment variable; flags win):")
 	for _, s := range Settings {
 		fmt.Fprintf(w, "  %-22s %-32s %s\n", s.Flag, s.Env, s.Help)
@@ -335,6 +341,8 @@ func (c *Config) Redacted() map[string]string {
 		"rate_limit":         c.rateLimitText(),
 		"ca_cert":            c.CACertFile,
 		"insecure_tls":       strconv.FormatBool(c.Insecure),
+		"expect":             c.ExpectFile,
+		"baseline":           c.BaselineFile,
 	}
 }
 

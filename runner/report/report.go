@@ -29,14 +29,14 @@ const Version = "0.2.0"
 type Run struct {
 	SuiteVersion string `json:"suite_version"`
 	// Build says which code produced the run, beside the suite version.
-	Build        Build             `json:"build"`
-	SpecSHA256   string            `json:"spec_sha256"`
-	Target       string            `json:"target"`
-	Started      time.Time         `json:"started"`
-	Finished     time.Time         `json:"finished"`
-	Seed         int64             `json:"seed"`
-	Strict       bool              `json:"strict"`
-	Config       map[string]string `json:"config"`
+	Build      Build             `json:"build"`
+	SpecSHA256 string            `json:"spec_sha256"`
+	Target     string            `json:"target"`
+	Started    time.Time         `json:"started"`
+	Finished   time.Time         `json:"finished"`
+	Seed       int64             `json:"seed"`
+	Strict     bool              `json:"strict"`
+	Config     map[string]string `json:"config"`
 	// Endpoints are the operations of the document, in the order the reports list them.
 	Endpoints []Endpoint       `json:"endpoints"`
 	Summary   engine.Summary   `json:"summary"`

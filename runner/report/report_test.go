@@ -57,7 +57,7 @@ func sampleRun() *Run {
 	}
 	return &Run{
 		SuiteVersion: Version, SpecSHA256: strings.Repeat("ab", 32), Target: "https://staging.example.com/v1",
-		Build: Build{Module: "github.com/contacts-conformance/suite", Version: "v" + Version, Go: "go1.26.0"},
+		Build:   Build{Module: "github.com/contacts-conformance/suite", Version: "v" + Version, Go: "go1.26.0"},
 		Started: started, Finished: started.Add(12 * time.Second), Seed: 42,
 		Config: map[string]string{"base_url": "https://staging.example.com/v1", "token": "[REDACTED]", "token_command": "(none)",
 			"timeout": "10s", "seed": "42", "concurrency": "8", "strict": "false", "run": "", "skip": "methods|auth"},

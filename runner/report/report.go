@@ -27,16 +27,14 @@ const Version = "0.2.0"
 
 // Run is everything a report says about one run.
 type Run struct {
-	SuiteVersion string `json:"suite_version"`
-	// Build says which code produced the run, beside the suite version.
-	Build      Build             `json:"build"`
-	SpecSHA256 string            `json:"spec_sha256"`
-	Target     string            `json:"target"`
-	Started    time.Time         `json:"started"`
-	Finished   time.Time         `json:"finished"`
-	Seed       int64             `json:"seed"`
-	Strict     bool              `json:"strict"`
-	Config     map[string]string `json:"config"`
+	SuiteVersion string            `json:"suite_version"`
+	SpecSHA256   string            `json:"spec_sha256"`
+	Target       string            `json:"target"`
+	Started      time.Time         `json:"started"`
+	Finished     time.Time         `json:"finished"`
+	Seed         int64             `json:"seed"`
+	Strict       bool              `json:"strict"`
+	Config       map[string]string `json:"config"`
 	// Endpoints are the operations of the document, in the order the reports list them.
 	Endpoints []Endpoint       `json:"endpoints"`
 	Summary   engine.Summary   `json:"summary"`
@@ -45,6 +43,9 @@ type Run struct {
 	// what a reader must know before trusting the verdict.
 	InsecureTLS bool     `json:"insecure_tls"`
 	Warnings    []string `json:"warnings,omitempty"`
+
+	// Build says which binary made the run, beside the suite version.
+	Build Build `json:"build"`
 	// Expectations are the expected failures of --expect and what became of each entry.
 	Expectations *Expectations `json:"expectations,omitempty"`
 	// Baseline is what changed since the run of --baseline.

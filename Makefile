@@ -53,6 +53,11 @@ build:
 interop:
 	GO=$(GO) UPDATE_GOLDEN=$(UPDATE_GOLDEN) bash testdata/interop/run.sh
 
+# report.html printed to PDF by headless Chromium, the printed text checked (README, "Reports").
+# Installs chromium and poppler-utils with apt-get when they are missing (as root); .ci/run runs it.
+print-check:
+	GO=$(GO) bash testdata/print/check.sh
+
 # docs/requirements.md is generated from the requirement catalogue and the case tables; a test
 # fails when it is stale. Written through a temporary file, so a failed run leaves it intact.
 docs: build

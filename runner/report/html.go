@@ -27,7 +27,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"detailed":     func(r *engine.Result) bool { return isProblem(r) || r.Outcome == engine.ExpectedFail },
 	"requirements": RequirementList,
 	"outdated":     outdatedCounts,
-	"headline":     firstFinding,
+	"headline":     Headline,
 	"count":        countCell,
 	"request":      RequestText,
 	"response":     func(r *engine.Result) string { return responseText(r, indentJSON) },

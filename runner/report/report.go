@@ -211,7 +211,7 @@ func JUnit(w io.Writer, run *Run) error {
 		c := junitCase{Name: r.ID, Classname: "conformance." + r.Area, Time: seconds(r.Duration)}
 		switch r.Outcome {
 		case engine.Fail:
-			c.Failure = &junitMessage{Message: firstFinding(r), Type: "conformance", Text: Detail(r)}
+			c.Failure = &junitMessage{Message: Headline(r), Type: "conformance", Text: Detail(r)}
 			c.SystemOut = Exchange(r)
 			s.Failures++
 		case engine.Error:
@@ -325,7 +325,8 @@ func properties(run *Run) []junitProperty {
 	return props
 }
 
-func firstFinding(r *engine.Result) string {
+// Headline is what went wrong in a case, in one line: its first MUST finding, or its reason.
+func Headline(r *engine.Result) string {
 	for _, f := range r.Findings {
 		if f.Level == "MUST" {
 			return fmt.Sprintf("%s: expected %s, got %s", f.RequirementID, f.Expected, f.Actual)

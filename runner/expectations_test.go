@@ -138,6 +138,15 @@ func TestExpectationsEndToEnd(t *testing.T) {
 		assert.Equal(t, report.EntryExpired, r.Expectations.Entries[0].Status)
 	})
 
+	t.Run("an entry for a case that did not run is neither excused nor stale", func(t *testing.T) {
+		out := filepath.Join(dir, "not-selected")
+		o := runWith(t, nil, runArgs(faulty, out, "--expect", expectFile, "--skip", "^ok/known/")...)
+		require.Equal(t, exitConformant, o.code, o.stdout+o.stderr)
+		assert.Contains(t, o.stdout, "\nEntries of "+expectFile+" this run could not decide:\n  "+where+": ok/known/getContactById the case was not selected: neither excused nor an unexpected pass\n")
+		assert.Contains(t, o.stdout, ": conformant\n")
+		assert.Equal(t, report.EntryNotRun, readResults(t, out).Expectations.Entries[0].Status)
+	})
+
 	t.Run("a malformed line is exit 2 before anything is sent", func(t *testing.T) {
 		before := cleanRequests.Load()
 		for text, want := range map[string]string{

@@ -221,9 +221,16 @@ func (t *textReporter) printExpectations(run *report.Run) {
 			fmt.Fprintf(t.w, "  %s: %s %s\n", e.Where(entry), entry.ID, entry.Message)
 		}
 	}
+	var undecided []report.ExpectEntry
 	for _, entry := range e.Entries {
 		if entry.Status == report.EntryNotRun {
-			fmt.Fprintf(t.w, "  note: %s: %s %s\n", e.Where(entry), entry.ID, entry.Message)
+			undecided = append(undecided, entry)
+		}
+	}
+	if len(undecided) > 0 {
+		fmt.Fprintf(t.w, "\nEntries of %s this run could not decide:\n", e.File)
+		for _, entry := range undecided {
+			fmt.Fprintf(t.w, "  %s: %s %s\n", e.Where(entry), entry.ID, entry.Message)
 		}
 	}
 }

@@ -10,13 +10,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/contacts-conformance/suite/runner/report"
 )
 
 // DateLayout is how expiry dates are written.
@@ -53,21 +53,9 @@ var requirementID = regexp.MustCompile(`^[A-Z]+-[0-9]{3}$`)
 
 // Load reads and parses the file at path; every error is one line naming the file.
 func Load(path string, cat Catalogue) (*File, error) {
-	f, err := os.Open(path)
+	data, err := report.ReadFile(path, maxFile, "an expectations file is one short line a known failure")
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("cannot read %s: %v", path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", path, err)
-	}
-	if len(data) > maxFile {
-		return nil, fmt.Errorf("%s is larger than %d MiB; an expectations file is one short line a known failure", path, maxFile>>20)
+		return nil, err
 	}
 	return Parse(path, data, cat)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/contacts-conformance/suite/runner/engine"
 )
@@ -22,6 +24,20 @@ var knownOutcomes = []engine.Outcome{engine.Pass, engine.Fail, engine.Warn, engi
 // expectations file. A file that is not the results of a run is refused with one line saying
 // why; files of earlier suite versions are read as far as they go.
 func ReadRun(path string) (*Run, error) {
+	data, err := ReadFile(path, MaxResultsFile, "not a results file of contacts-conformance")
+	if err != nil {
+		return nil, err
+	}
+	run, err := parseRun(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a results file of contacts-conformance (results.json): %v", path, err)
+	}
+	return run, nil
+}
+
+// ReadFile reads a file the user named, of at most limit bytes: a larger one is refused with
+// tooLarge, the reason it cannot be what was asked for. Every error is one line naming the file.
+func ReadFile(path string, limit int64, tooLarge string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *os.PathError
@@ -31,18 +47,14 @@ func ReadRun(path string) (*Run, error) {
 		return nil, fmt.Errorf("cannot read %s: %v", path, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxResultsFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", path, err)
 	}
-	if len(data) > MaxResultsFile {
-		return nil, fmt.Errorf("%s is larger than %d MiB: not a results file of contacts-conformance", path, MaxResultsFile>>20)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d MiB: %s", path, limit>>20, tooLarge)
 	}
-	run, err := parseRun(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a results file of contacts-conformance (results.json): %v", path, err)
-	}
-	return run, nil
+	return data, nil
 }
 
 func parseRun(data []byte) (*Run, error) {
@@ -65,7 +77,8 @@ func parseRun(data []byte) (*Run, error) {
 		if errors.As(err, &typeErr) {
 			return nil, fmt.Errorf("%q holds a JSON %s where %s belongs", typeErr.Field, typeErr.Value, typeErr.Type)
 		}
-		return nil, errors.New(firstLineOf(err.Error()))
+		line, _, _ := strings.Cut(err.Error(), "\n")
+		return nil, errors.New(line)
 	}
 	if run.SuiteVersion == "" {
 		return nil, errors.New(`"suite_version" is empty`)
@@ -77,28 +90,10 @@ func parseRun(data []byte) (*Run, error) {
 			return nil, fmt.Errorf("result %d has no id", i)
 		case seen[r.ID]:
 			return nil, fmt.Errorf("the case %s is recorded twice", r.ID)
-		case !isKnownOutcome(r.Outcome):
+		case !slices.Contains(knownOutcomes, r.Outcome):
 			return nil, fmt.Errorf("the case %s has the unknown outcome %q", r.ID, r.Outcome)
 		}
 		seen[r.ID] = true
 	}
 	return &run, nil
-}
-
-func isKnownOutcome(o engine.Outcome) bool {
-	for _, k := range knownOutcomes {
-		if o == k {
-			return true
-		}
-	}
-	return false
-}
-
-func firstLineOf(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -113,7 +113,7 @@ func TestExpectationsEndToEnd(t *testing.T) {
 		o := runWith(t, nil, runArgs(clean, out, "--expect", expectFile)...)
 		require.Equal(t, exitFailures, o.code, o.stdout+o.stderr)
 		assert.Contains(t, o.stdout, "\nThe expectations file "+expectFile+" is out of date:\n  "+where+
-			fmt.Sprintf(": ok/known/getContactById the case passed: the failure this entry expects is gone, so the file is out of date; remove line %d of %s\n", line, expectFile))
+			fmt.Sprintf(": ok/known/getContactById unexpected pass: the case passed; the failure this entry expects is gone and the expectations file is out of date: remove line %d of %s\n", line, expectFile))
 		assert.Contains(t, o.stdout, ": expectations out of date\n")
 		assert.NotContains(t, o.stdout, "FAIL ", "nothing accuses the server")
 		r := readResults(t, out)

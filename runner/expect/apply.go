@@ -127,7 +127,7 @@ func (f *File) settleCase(entry *report.ExpectEntry, e Entry, r *engine.Result) 
 		}
 	case r.Outcome == engine.Pass:
 		entry.Status = report.EntryUnexpectedPass
-		entry.Message = fmt.Sprintf("the case passed: the failure this entry expects is gone, so the file is out of date; remove line %d of %s", e.Line, f.Name)
+		entry.Message = fmt.Sprintf("unexpected pass: the case passed; the failure this entry expects is gone and the expectations file is out of date: remove line %d of %s", e.Line, f.Name)
 	default:
 		entry.Status = report.EntryNotRun
 		entry.Message = fmt.Sprintf("the case %s: neither excused nor an unexpected pass", didNotRun(r.Outcome))
@@ -169,7 +169,7 @@ func (f *File) settleRequirement(entry *report.ExpectEntry, e Entry, results []*
 		entry.Message = fmt.Sprintf("no case checking %s was run: neither excused nor an unexpected pass", e.ID)
 	default:
 		entry.Status = report.EntryUnexpectedPass
-		entry.Message = fmt.Sprintf("no case checking %s failed it (%s run): the failure this entry expects is gone, so the file is out of date; remove line %d of %s",
+		entry.Message = fmt.Sprintf("unexpected pass: no case checking %s failed it (%s run); the failure this entry expects is gone and the expectations file is out of date: remove line %d of %s",
 			e.ID, casesText(ran), e.Line, f.Name)
 	}
 }

@@ -136,7 +136,7 @@ func TestAListedCaseThatPassesIsAnUnexpectedPass(t *testing.T) {
 	require.Len(t, r.Notes, 1)
 	assert.Contains(t, r.Notes[0], "unexpected pass: conformance.expect line 2 expects this case to fail")
 	assert.Equal(t, report.EntryUnexpectedPass, e.Entries[0].Status)
-	assert.Contains(t, e.Entries[0].Message, "the file is out of date; remove line 2 of conformance.expect")
+	assert.Equal(t, "unexpected pass: the case passed; the failure this entry expects is gone and the expectations file is out of date: remove line 2 of conformance.expect", e.Entries[0].Message)
 	assert.Len(t, e.Outdated(), 1)
 }
 
@@ -188,7 +188,7 @@ func TestARequirementEntryWithNoFindingIsAnUnexpectedPass(t *testing.T) {
 	e := judged(f, false, &engine.Result{ID: "auth/missing-header/getContactById", Outcome: engine.Pass},
 		&engine.Result{ID: "auth/basic-scheme/getContactById", Outcome: engine.Pass}, &engine.Result{ID: "methods/post/listPhoneNumbers", Outcome: engine.Disabled})
 	assert.Equal(t, report.EntryUnexpectedPass, e.Entries[0].Status)
-	assert.Equal(t, "no case checking AUTH-002 failed it (2 cases run): the failure this entry expects is gone, so the file is out of date; remove line 1 of conformance.expect", e.Entries[0].Message)
+	assert.Equal(t, "unexpected pass: no case checking AUTH-002 failed it (2 cases run); the failure this entry expects is gone and the expectations file is out of date: remove line 1 of conformance.expect", e.Entries[0].Message)
 }
 
 // A case that did not run says nothing about the failure: neither excused nor an unexpected pass.

@@ -27,7 +27,7 @@ func expectedRun() *Run {
 		{Line: 3, ID: "ok/known/getContactById", Kind: KindCase, Expires: "2025-04-01", Reason: "PLAT-12 <b>cache</b>", Status: EntryMatched,
 			Cases: []string{"ok/known/getContactById"}, Message: "the case failed as listed, and is excused"},
 		{Line: 4, ID: "ENV-002", Kind: KindRequirement, Expires: "2025-04-01", Reason: "PLAT-9", Status: EntryUnexpectedPass,
-			Message: "no case checking ENV-002 failed it (3 cases run): the failure this entry expects is gone, so the file is out of date; remove line 4 of ci/conformance.expect"},
+			Message: "unexpected pass: no case checking ENV-002 failed it (3 cases run); the failure this entry expects is gone and the expectations file is out of date: remove line 4 of ci/conformance.expect"},
 		{Line: 5, ID: "unknown-id/foreign/getContactById", Kind: KindCase, Expires: "2025-04-01", Reason: "PLAT-10", Status: EntryNotRun,
 			Message: "the case was skipped: neither excused nor an unexpected pass"},
 	}}
@@ -112,6 +112,7 @@ func TestExpectedFailuresReachEveryReport(t *testing.T) {
 		`<a href="#case-ok-known-getContactById"><code>ok/known/getContactById</code></a></td><td class="id">OK-002</td><td>expected failure: ci/conformance.expect line 3 (expires 2025-04-01): PLAT-12 &lt;b&gt;cache&lt;/b&gt;</td>`,
 		`<article id="case-ok-known-getContactById" class="a-xfail">`,
 		`<td class="id s-unexpected-pass">unexpected-pass</td>`, "Out of date: 1 entry lists a failure that did not happen",
+		`<a href="#expectations">The expectations file below.</a>`,
 	} {
 		assert.Contains(t, html, want)
 	}
@@ -123,7 +124,7 @@ func TestExpectedFailuresReachEveryReport(t *testing.T) {
 		"## Contacts API conformance: expectations out of date\n",
 		"### Expected failures\n", "| `ok/known/getContactById` | OK-002 | expected failure: ci/conformance.expect line 3 (expires 2025-04-01): PLAT-12 \\<b\\>cache\\</b\\> |",
 		"### Expectations file `ci/conformance.expect`\n\n**Out of date: 1 entry lists a failure that did not happen",
-		"| 4 | `ENV-002` | 2025-04-01 | unexpected-pass | no case checking ENV-002 failed it",
+		"| 4 | `ENV-002` | 2025-04-01 | unexpected-pass | unexpected pass: no case checking ENV-002 failed it",
 		"| `GET /contact/{id}` getContactById | 4 | 1 | 0 | 1 | 1 | 1 | 0 | 0 |",
 	} {
 		assert.Contains(t, md, want)
@@ -217,6 +218,9 @@ func TestBaselineIsAtTheTop(t *testing.T) {
 	assert.Less(t, strings.Index(html, `id="verdict"`), section)
 	assert.Less(t, section, strings.Index(html, `<dl class="meta">`))
 	assert.Contains(t, html, `<td class="id o-fail">new failures</td><td class="id"><code>ok/known/getContactById</code></td><td>pass -&gt; fail (OK-002)</td>`)
+	run.Baseline.Settings = []SettingChange{{"config.expect", "", "ci/conformance.expect"}}
+	html = render(t, func(b *bytes.Buffer, r *Run) error { return HTML(b, r) }, run)
+	assert.Contains(t, html, "<tr><td>config.expect</td><td><code>(unset)</code></td><td><code>ci/conformance.expect</code></td></tr>")
 
 	doc := []byte(render(t, func(b *bytes.Buffer, r *Run) error { return JSON(b, r) }, run))
 	res := validate(t, doc)

@@ -319,7 +319,8 @@ func PrintUsage(w io.Writer) {
 	fmt.Fprintln(w, "  --list-markdown        print the whole catalogue as Markdown (docs/requirements.md), send nothing")
 	fmt.Fprintln(w, "  -v                     print every case's request and response")
 	fmt.Fprintln(w, "  --quiet                print only failures and the summary")
-	fmt.Fprintln(w, "\nexit codes: 0 every requirement met; 1 at least one conformance failure; 2 the run could not be made")
+	fmt.Fprintln(w, "\nexit codes: 0 every requirement met, or every failure listed in --expect; 1 at least one conformance failure,")
+	fmt.Fprintln(w, "or an --expect file out of date (an unexpected pass, an expired entry); 2 the run could not be made")
 }
 
 // Redacted is the configuration as a report may show it.

@@ -78,6 +78,7 @@ func TestOutWritesEveryReport(t *testing.T) {
 	started, err := time.Parse(time.RFC3339Nano, run.Started)
 	require.NoError(t, err)
 
+	build := buildInfo()
 	curl := `curl -sS -i '` + srv.URL + "/contact/" + srv.ContactID + `' -H 'Authorization: Bearer '"${CONFORMANCE_TOKEN}"`
 	for _, name := range []string{"junit.xml", "results.json", "report.html", "summary.md"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -96,6 +97,8 @@ func TestOutWritesEveryReport(t *testing.T) {
 			text = strings.ReplaceAll(text, `\"`, `"`)
 		}
 		assert.Contains(t, text, report.Version, name)
+		assert.Contains(t, text, build.Version, "%s: the module version beside the suite's", name)
+		assert.Contains(t, text, build.Go, "%s: the toolchain", name)
 		assert.Contains(t, text, run.SpecSHA256, name)
 		assert.Contains(t, text, started.UTC().Format("2006-01-02T15:04:05"), "%s: the time of the run", name)
 		assert.Contains(t, text, "^malformed-id/", "%s: the configuration", name)

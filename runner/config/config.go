@@ -37,6 +37,8 @@ type Config struct {
 	Quiet            bool
 	// Safety bounds the run and secures its connection (safety.go).
 	Safety
+	// Comparison holds the expectations file and the baseline (compare.go).
+	Comparison
 	// SeedSet records whether the seed was chosen by the user, for the report.
 	SeedSet bool
 
@@ -86,6 +88,8 @@ var Settings = []Setting{
 	{"--run", "CONFORMANCE_RUN", "run only the cases whose id, title or requirement id matches this regular expression"},
 	{"--skip", "CONFORMANCE_SKIP", "leave out the cases whose id, title or requirement id matches this regular expression"},
 	{"--out", "CONFORMANCE_OUT", "write every report to this directory: junit.xml, results.json, report.html, summary.md"},
+	{"--expect", "CONFORMANCE_EXPECT", "file of expected failures (case or requirement id, expiry date, reason a line): they do not fail the run"},
+	{"--baseline", "CONFORMANCE_BASELINE", "an earlier run's results.json: the reports start with what changed since"},
 }
 
 // ErrHelp is returned when the user asked for help; the usage has been printed.
@@ -114,6 +118,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	fs.BoolVar(&c.Quiet, "quiet", false, "")
 	resolveExtras := c.defineExtraFlags(fs)
 	safety := c.Safety.register(fs)
+	resolveComparison := c.Comparison.register(fs)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -142,6 +147,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	env("seed", seed)
 	env("concurrency", concurrency)
 	env("max-body", maxBody)
+	resolveComparison(env)
 	if err := resolveExtras(set, env); err != nil {
 		return nil, err
 	}
@@ -302,8 +308,8 @@ func firstLine(s string) string {
 
 // PrintUsage writes the flag table.
 func PrintUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: runner [flags]          run the conformance suite")
-	fmt.Fprintln(w, "       runner serve [flags]    start the reference server (see runner serve --help)")
+	fmt.Fprintln(w, "usage: contacts-conformance [flags]            run the conformance suite")
+	fmt.Fprintln(w, "       contacts-conformance COMMAND [flags]    run a command (listed below; COMMAND --help for its flags)")
 	fmt.Fprintln(w, "\nflags (each also read from its environment variable; flags win):")
 	for _, s := range Settings {
 		fmt.Fprintf(w, "  %-22s %-32s %s\n", s.Flag, s.Env, s.Help)
@@ -312,7 +318,8 @@ func PrintUsage(w io.Writer) {
 	fmt.Fprintln(w, "  --list-markdown        print the whole catalogue as Markdown (docs/requirements.md), send nothing")
 	fmt.Fprintln(w, "  -v                     print every case's request and response")
 	fmt.Fprintln(w, "  --quiet                print only failures and the summary")
-	fmt.Fprintln(w, "\nexit codes: 0 every requirement met; 1 at least one conformance failure; 2 the run could not be made")
+	fmt.Fprintln(w, "\nexit codes: 0 every requirement met, or every failure listed in --expect; 1 at least one conformance failure,")
+	fmt.Fprintln(w, "or an --expect file out of date (an unexpected pass, an expired entry); 2 the run could not be made")
 }
 
 // Redacted is the configuration as a report may show it.
@@ -334,6 +341,8 @@ func (c *Config) Redacted() map[string]string {
 		"rate_limit":         c.rateLimitText(),
 		"ca_cert":            c.CACertFile,
 		"insecure_tls":       strconv.FormatBool(c.Insecure),
+		"expect":             c.ExpectFile,
+		"baseline":           c.BaselineFile,
 	}
 }
 

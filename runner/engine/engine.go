@@ -32,6 +32,9 @@ const (
 	Warn  Outcome = "warn"
 	Skip  Outcome = "skip"
 	Error Outcome = "error"
+	// ExpectedFail is a failure the team's expectations file lists (--expect): the engine never
+	// gives it; runner/expect turns a Fail into it once the case has ended, keeping the findings.
+	ExpectedFail Outcome = "xfail"
 )
 
 // Options configure how cases are sent.
@@ -483,6 +486,8 @@ type Summary struct {
 	Skip     int `json:"skip"`
 	Error    int `json:"error"`
 	Disabled int `json:"disabled"`
+	// XFail counts expected failures (--expect): failures the team accepted for a while.
+	XFail int `json:"xfail"`
 }
 
 // Summarize counts the results.
@@ -503,13 +508,21 @@ func Summarize(results []*Result) Summary {
 			s.Error++
 		case Disabled:
 			s.Disabled++
+		case ExpectedFail:
+			s.XFail++
 		}
 	}
 	return s
 }
 
+// String is the summary line; expected failures are named only when there are some, so a run
+// without --expect reads as it always has.
 func (s Summary) String() string {
-	return fmt.Sprintf("%d cases: %d passed, %d failed, %d warnings, %d skipped, %d errors, %d not selected", s.Total, s.Pass, s.Fail, s.Warn, s.Skip, s.Error, s.Disabled)
+	expected := ""
+	if s.XFail > 0 {
+		expected = fmt.Sprintf(", %d expected failures", s.XFail)
+	}
+	return fmt.Sprintf("%d cases: %d passed, %d failed%s, %d warnings, %d skipped, %d errors, %d not selected", s.Total, s.Pass, s.Fail, expected, s.Warn, s.Skip, s.Error, s.Disabled)
 }
 
 func truncate(b []byte, n int) (string, bool) {

@@ -3,10 +3,20 @@
 # regenerates docs/requirements.md. `make bench` measures a run, validation and memory
 # (docs/benchmarks.md); BENCHFLAGS passes options to it, e.g. BENCHFLAGS='-concurrency 4,16 -runs 5'.
 GO ?= go
+BIN ?= bin/contacts-conformance
 
-.PHONY: run test vet build docs interop bench fuzz
+.PHONY: run test vet build docs interop bench fuzz print-check
+
+# GNU make exits 2 whenever a recipe fails, whatever the recipe's own code, so the recipe says the
+# binary's code and what it means. CI calls the binary itself to get 0/1/2 (README, "Exit codes").
+# ARGS passes flags: make run ARGS='--run ^auth/'.
 run: build
-	bin/contacts-conformance
+	@$(BIN) $(ARGS); code=$$?; case $$code in \
+	0) ;; \
+	1) echo "make run: contacts-conformance exited 1: at least one conformance failure" >&2 ;; \
+	2) echo "make run: contacts-conformance exited 2: the run could not be made" >&2 ;; \
+	*) echo "make run: contacts-conformance exited $$code" >&2 ;; \
+	esac; exit $$code
 
 test: vet
 	$(GO) test -count=1 ./...
@@ -29,8 +39,13 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# Go stamps the VCS revision itself only in a clone whose .git is a directory, and not under
+# -buildvcs=false; build passes git's answer at link time too (--version; a Go stamp wins).
+REVISION = $(shell git rev-parse HEAD 2>/dev/null)
+MODIFIED = $(shell if [ -n "$$(git status --porcelain 2>/dev/null)" ]; then echo true; else echo false; fi)
+STAMP = -X github.com/contacts-conformance/suite/runner.buildRevision=$(REVISION) -X github.com/contacts-conformance/suite/runner.buildModified=$(MODIFIED)
 build:
-	$(GO) build -o bin/contacts-conformance ./runner/cmd/contacts-conformance
+	$(GO) build -ldflags '$(STAMP)' -o $(BIN) ./runner/cmd/contacts-conformance
 
 # The spec linted by Spectral, the suite run against Prism's mock and through Prism's validating
 # proxy (README, "Interoperability"). Needs Node.js 20.17+ and npm; UPDATE_GOLDEN=1 rewrites the
@@ -38,10 +53,15 @@ build:
 interop:
 	GO=$(GO) UPDATE_GOLDEN=$(UPDATE_GOLDEN) bash testdata/interop/run.sh
 
+# report.html printed to PDF by headless Chromium, the printed text checked (README, "Reports").
+# Installs chromium and poppler-utils with apt-get when they are missing (as root); .ci/run runs it.
+print-check:
+	GO=$(GO) bash testdata/print/check.sh
+
 # docs/requirements.md is generated from the requirement catalogue and the case tables; a test
 # fails when it is stale. Written through a temporary file, so a failed run leaves it intact.
 docs: build
-	bin/contacts-conformance --list-markdown > docs/requirements.md.tmp
+	$(BIN) --list-markdown > docs/requirements.md.tmp
 	mv docs/requirements.md.tmp docs/requirements.md
 
 bench:

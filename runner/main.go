@@ -3,8 +3,11 @@
 // reference server when none is given, and exits 0 (conformant), 1 (at least one conformance
 // failure) or 2 (the run could not be made).
 //
-//	contacts-conformance --base-url https://staging.example.com/v1 --contact-id ...
+//	contacts-conformance --base-url https://staging.example.com/v1 --contact-id ... --expect conformance.expect
 //	contacts-conformance serve --addr 127.0.0.1:8080
+//	contacts-conformance expect --from reports/results.json > conformance.expect
+//	contacts-conformance diff last-night/results.json reports/results.json
+//	contacts-conformance --version
 package runner
 
 import (
@@ -42,14 +45,44 @@ func Main() int {
 	return run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 }
 
+// command is a subcommand of the one binary; each parses its own flags and has its own --help.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// commands are the subcommands, in the order --help lists them.
+var commands = []command{
+	{"serve", "start the reference server", serve},
+	{"expect", "print a starting expectations file (--expect) from a run's failures", expectCommand},
+	{"diff", "compare two results.json files: new failures, fixed, still failing, changed settings", diffCommand},
+	{"version", "print the suite version, the module version and the VCS revision (also --version)", versionCommand},
+}
+
+func printCommands(w io.Writer) {
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) > 0 && args[0] == "serve" {
-		return serve(ctx, args[1:], stdout, stderr)
+	if len(args) > 0 {
+		name := args[0]
+		if name == "--version" || name == "-version" {
+			name = "version"
+		}
+		for _, c := range commands {
+			if c.name == name {
+				return c.run(ctx, args[1:], stdout, stderr)
+			}
+		}
 	}
 	// Whether a person is watching is decided on the real files, before they are wrapped.
 	terminal := isTerminal(stdout) && isTerminal(stderr)
 	cfg, err := config.Parse(args, getenv, stdout)
 	if errors.Is(err, config.ErrHelp) {
+		printCommands(stdout)
 		return exitConformant
 	}
 	if err != nil {
@@ -93,6 +126,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
+	// The expectations file and the baseline are read before anything is sent: a typo in either
+	// must not cost a run.
+	expectations, baseline, err := loadComparison(cfg.Comparison, contract)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner: %s\n", err)
+		return exitNoRun
+	}
 
 	target := cfg.BaseURL
 	tokens := engine.StaticToken(cfg.Token)
@@ -109,12 +149,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		redactor.AddToken(srv.Token)
 		fmt.Fprintf(stdout, "no --base-url given: running against the embedded reference server at %s\n", srv.URL)
 	} else if cfg.TokenCommand != "" {
-		if tokens, err = engine.CommandToken(ctx, cfg.TokenCommand, config.MinTokenLength, redactor); err != nil {
+		if tokens, err = engine.CommandToken(ctx, cfg.TokenCommand, redactor); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
 			return exitNoRun
 		}
 	}
 	opts := cfg.EngineOptions()
+	build := buildInfo()
 	opts.BaseURL, opts.UserAgent = target, "contacts-conformance/"+report.Version
 	opts.Selection, opts.Tokens, opts.Redactor = selection, tokens, redactor
 	eng, err := engine.New(contract, opts)
@@ -135,7 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if terminal && !cfg.Quiet {
 		out.progress = stderr
 	}
-	out.header(contract, target, cfg)
+	out.header(contract, target, cfg, build)
 	started := time.Now()
 	// The ids are checked before anything is sent; a wrong one still leaves reports that say why
 	// the run was not judged.
@@ -152,19 +193,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "%s%s\n", failure, preflight.Failure)
 		results = eng.Unjudged(cases, "not run: the preflight failed: "+preflight.Failure)
 	} else {
-		results = eng.Run(ctx, cases, out.result)
+		// Expectations apply to each case as it ends, so the line it prints already says
+		// "expected failure"; the engine never sees them.
+		results = eng.Run(ctx, cases, func(i int, r *engine.Result) {
+			if expectations != nil {
+				expectations.Judge(r, cfg.Strict, started)
+			}
+			out.result(i, r)
+		})
 	}
 	if after := eng.TokenExpiredAfter(); after > 0 {
 		warnings = append(warnings, fmt.Sprintf("WARNING: the token stopped being accepted after %d requests (it expired mid-run); the cases refused from then on ended as errors; use --token-command to renew it", after))
 	}
 	run := &report.Run{
-		SuiteVersion: report.Version, SpecSHA256: contract.Hash, Target: redactor.String(target),
+		SuiteVersion: report.Version, Build: build, SpecSHA256: contract.Hash, Target: redactor.String(target),
 		Started: started, Finished: time.Now(), Seed: cfg.Seed, Strict: cfg.Strict,
 		Config: cfg.Redacted(), Endpoints: report.EndpointsOf(contract),
 		Summary: engine.Summarize(results), Results: results, Preflight: preflight,
 		InsecureTLS: cfg.Insecure, Warnings: warnings,
 	}
 	run.Config["base_url"] = run.Target
+	if expectations != nil {
+		run.Expectations = expectations.Settle(results, checksOf(cases), started)
+	}
+	if baseline != nil {
+		run.Baseline = report.Compare(baseline, run, cfg.BaselineFile, "")
+	}
 	out.summary(run, tokens.Renewals())
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "runner: %s\n", w)
@@ -186,8 +240,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // exitCodes maps the verdict every report states to the exit code.
 var exitCodes = map[string]int{
 	report.Conformant:    exitConformant,
+	report.KnownFailures: exitConformant,
 	report.NotConformant: exitFailures,
-	report.Incomplete:    exitNoRun,
+	// The file, not the server, is wrong; still the run fails until the file is edited.
+	report.OutdatedExpectations: exitFailures,
+	report.Incomplete:           exitNoRun,
 }
 
 func oneLine(err error) string {

@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -67,6 +71,10 @@ func TestRunCannotBeMade(t *testing.T) {
 		{"verbose and quiet", nil, []string{"-v", "--quiet"}, "-v and --quiet contradict each other"},
 		{"failing token command", nil, []string{"--base-url", srv.URL, "--token-command", "echo leaked-output-1234; exit 4"}, "--token-command failed (exit status 4); its output is not shown"},
 		{"token command printing nothing", nil, []string{"--base-url", srv.URL, "--token-command", "true"}, "--token-command printed no token"},
+		{"token command printing a control character", nil, []string{"--base-url", srv.URL, "--token-command", `printf 'CI-Token\001abcdef'`},
+			"runner: the token from --token-command holds whitespace or a control character; a bearer token is one word of visible characters (RFC 6750 section 2.1)"},
+		{"token command printing 1 MB", nil, []string{"--base-url", srv.URL, "--token-command", `head -c 1000000 /dev/zero | tr '\0' a`},
+			"runner: --token-command printed more than 64 KiB; a token is one short word, so its output is refused"},
 		{"--out under a file", nil, []string{"--out", filepath.Join(aFile, "reports")}, "--out " + filepath.Join(aFile, "reports") + ": " + aFile + ": not a directory"},
 		{"--json in a missing directory", nil, []string{"--json", filepath.Join(aFile+"-missing", "r.json")}, "the directory " + aFile + "-missing does not exist"},
 	}
@@ -157,4 +165,76 @@ func TestMissingInputsSkipNamingTheFlag(t *testing.T) {
 	listed := runWith(t, nil, "--list")
 	assert.Contains(t, listed.stdout, "\nCases ("+ran[1]+" of "+ran[1]+" selected):\n", "--list and a run build the same cases")
 	assert.Contains(t, listed.stdout, "malformed-id/known-id-sql-suffix/getContactById")
+}
+
+// unwritableDir is a directory this process cannot create files in: one without write
+// permission, or, for root, whom permissions do not stop, a directory of sysfs.
+func unwritableDir(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		dir := t.TempDir()
+		require.NoError(t, os.Chmod(dir, 0o500))
+		t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
+		return dir
+	}
+	if f, err := os.CreateTemp("/sys", "x"); err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		t.Skip("running as root with a writable /sys: no directory here refuses a file")
+	}
+	return "/sys"
+}
+
+// Every report path is checked before anything is sent, each refusal one line naming the flag:
+// a directory, a directory that cannot be written to, two reports at one file however spelt.
+func TestReportPathsAreCheckedBeforeAnythingIsSent(t *testing.T) {
+	var requests atomic.Int32
+	h, err := refserver.NewHandler(refserver.Options{})
+	require.NoError(t, err)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1); h.ServeHTTP(w, r) }))
+	defer srv.Close()
+	dir, locked := t.TempDir(), unwritableDir(t)
+	redirected, err := os.Create(filepath.Join(dir, "stdout.txt")) // as the shell's 1>stdout.txt
+	require.NoError(t, err)
+	defer redirected.Close()
+	descriptor := fmt.Sprintf("/dev/fd/%d", redirected.Fd())
+	out := filepath.Join(dir, "out")
+	require.NoError(t, os.MkdirAll(filepath.Join(out, "results.json"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "r.json"), nil, 0o600))
+	require.NoError(t, os.Symlink("r.json", filepath.Join(dir, "latest.json")))
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"--json naming a directory", []string{"--json", dir},
+			"--json " + dir + ": it is a directory; name a file to write the report to"},
+		{"a report of --out that is a directory", []string{"--out", out},
+			"--out " + filepath.Join(out, "results.json") + ": it is a directory; name a file to write the report to"},
+		{"--junit in a directory that cannot be written to", []string{"--junit", filepath.Join(locked, "junit.xml")},
+			"--junit " + filepath.Join(locked, "junit.xml") + ": cannot create a file in the directory " + locked + ": permission denied"},
+		{"--out a directory that cannot be written to", []string{"--out", locked},
+			"--out " + filepath.Join(locked, "junit.xml") + ": cannot create a file in the directory " + locked + ": permission denied"},
+		{"--json and --junit at one path", []string{"--json", filepath.Join(dir, "r.json"), "--junit", filepath.Join(dir, "r.json")},
+			"--json " + filepath.Join(dir, "r.json") + " and --junit " + filepath.Join(dir, "r.json") + " are the same file; give each report a path of its own"},
+		{"x and ./x", []string{"--json", filepath.Join(dir, "new.json"), "--junit", dir + "/./new.json"},
+			"--json " + filepath.Join(dir, "new.json") + " and --junit " + dir + "/./new.json are the same file; give each report a path of its own"},
+		{"a link and its target", []string{"--json", filepath.Join(dir, "latest.json"), "--junit", filepath.Join(dir, "r.json")},
+			"--json " + filepath.Join(dir, "latest.json") + " and --junit " + filepath.Join(dir, "r.json") + " are the same file; give each report a path of its own"},
+		{"--json at --out's results.json", []string{"--out", filepath.Join(dir, "fresh"), "--json", filepath.Join(dir, "fresh", "results.json")},
+			"--out " + filepath.Join(dir, "fresh", "results.json") + " and --json " + filepath.Join(dir, "fresh", "results.json") + " are the same file; give each report a path of its own"},
+		{"one device twice", []string{"--json", "/dev/stdout", "--junit", "/dev/stdout"},
+			"--json /dev/stdout and --junit /dev/stdout are the same file; give each report a path of its own"},
+		{"a descriptor and the file it was redirected to", []string{"--json", descriptor, "--junit", redirected.Name()},
+			"--json " + descriptor + " and --junit " + redirected.Name() + " are the same file; give each report a path of its own"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := runWith(t, nil, append([]string{"--base-url", srv.URL, "--token", "token-0123"}, tt.args...)...)
+			assert.Equal(t, exitNoRun, o.code)
+			assert.Equal(t, "runner: "+tt.wantErr+"\n", o.stderr)
+			assert.Empty(t, o.stdout)
+		})
+	}
+	assert.Zero(t, requests.Load(), "nothing is sent before the reports are known to be writable")
 }

@@ -2,12 +2,15 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -75,6 +78,7 @@ func TestOutWritesEveryReport(t *testing.T) {
 	started, err := time.Parse(time.RFC3339Nano, run.Started)
 	require.NoError(t, err)
 
+	build := buildInfo()
 	curl := `curl -sS -i '` + srv.URL + "/contact/" + srv.ContactID + `' -H 'Authorization: Bearer '"${CONFORMANCE_TOKEN}"`
 	for _, name := range []string{"junit.xml", "results.json", "report.html", "summary.md"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -93,6 +97,8 @@ func TestOutWritesEveryReport(t *testing.T) {
 			text = strings.ReplaceAll(text, `\"`, `"`)
 		}
 		assert.Contains(t, text, report.Version, name)
+		assert.Contains(t, text, build.Version, "%s: the module version beside the suite's", name)
+		assert.Contains(t, text, build.Go, "%s: the toolchain", name)
 		assert.Contains(t, text, run.SpecSHA256, name)
 		assert.Contains(t, text, started.UTC().Format("2006-01-02T15:04:05"), "%s: the time of the run", name)
 		assert.Contains(t, text, "^malformed-id/", "%s: the configuration", name)
@@ -303,4 +309,67 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 		row := regexp.MustCompile("\n\\| `" + regexp.QuoteMeta(f) + "[` ]")
 		assert.True(t, row.Match(readme), "the README's flag table lacks %s", f)
 	}
+}
+
+// `--junit /dev/stdout > file`: the report lands after the text output in the file the shell
+// redirected stdout to, and /dev/stdout stays the link it is (as root, replacing it would break
+// the system). The run is a child process, so that its stdout is a real file.
+func TestJUnitToDevStdout(t *testing.T) {
+	if args := os.Getenv("RUNNER_TEST_CHILD_ARGS"); args != "" {
+		os.Exit(run(context.Background(), strings.Fields(args), os.Stdout, os.Stderr, func(string) string { return "" }))
+	}
+	before, err := os.Lstat("/dev/stdout")
+	if err != nil || before.Mode().Type() != os.ModeSymlink {
+		t.Skip("/dev/stdout is not a symbolic link here")
+	}
+	out, err := os.Create(filepath.Join(t.TempDir(), "stdout.txt"))
+	require.NoError(t, err)
+	defer out.Close()
+	child := exec.Command(os.Args[0], "-test.run=^TestJUnitToDevStdout$")
+	child.Env = append(os.Environ(), "RUNNER_TEST_CHILD_ARGS=--seed 1 --run ^ok/known/ --junit /dev/stdout")
+	child.Stdout = out
+	var stderr bytes.Buffer
+	child.Stderr = &stderr
+	require.NoError(t, child.Run(), stderr.String())
+	b, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	text, junit, found := strings.Cut(string(b), xml.Header)
+	require.True(t, found, "the JUnit report is in the file: %s", b)
+	assert.Contains(t, text, "contacts-conformance "+report.Version, "the text output comes first, kept whole")
+	assert.Contains(t, text, ": conformant\n")
+	require.NoError(t, xml.Unmarshal([]byte(junit), new(struct{})))
+	after, err := os.Lstat("/dev/stdout")
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSymlink, after.Mode().Type(), "/dev/stdout is still a link")
+}
+
+// Two descriptors of one file (as 1>out.txt 2>&1 gives) each take their report, one after the
+// other: they append, so neither replaces the other.
+func TestReportsToTwoDescriptorsOfOneFile(t *testing.T) {
+	if _, err := os.Stat("/dev/fd/0"); err != nil {
+		t.Skip("no /dev/fd on this system")
+	}
+	path := filepath.Join(t.TempDir(), "out.txt")
+	first, err := os.Create(path)
+	require.NoError(t, err)
+	defer first.Close()
+	second, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	defer second.Close()
+	o := runWith(t, nil, "--seed", "1", "--run", "^ok/known/",
+		"--json", fmt.Sprintf("/dev/fd/%d", first.Fd()), "--junit", fmt.Sprintf("/dev/fd/%d", second.Fd()))
+	require.Equal(t, exitConformant, o.code, o.stderr)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// The reports are written in the order of their paths: either may come first.
+	jsonAt, junitAt := bytes.Index(b, []byte("{\n  \"suite_version\"")), bytes.Index(b, []byte(xml.Header))
+	require.True(t, jsonAt >= 0 && junitAt >= 0, "both reports are in the file: %s", b)
+	jsonPart, junit := b[jsonAt:], b[junitAt:]
+	if jsonAt < junitAt {
+		jsonPart = b[jsonAt:junitAt]
+	} else {
+		junit = b[junitAt:jsonAt]
+	}
+	assert.True(t, json.Valid(jsonPart), "the JSON report is whole")
+	require.NoError(t, xml.Unmarshal(junit, new(struct{})))
 }

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -211,6 +212,40 @@ func TestRunEndsByItsDeadline(t *testing.T) {
 	assert.Contains(t, o.stdout, "preflight FAILED cannot reach "+silent.URL+": the run's deadline (300ms, --deadline) passed before the answer arrived (the token was not sent)")
 	assert.Contains(t, o.stdout, "No case was judged: the preflight failed (above).")
 	assert.Regexp(t, `\n(\d+) cases: 0 passed, 0 failed, 0 warnings, \d+ skipped, \d+ errors, 0 not selected: incomplete\n$`, o.stdout)
+}
+
+// A server that stops answering in the middle of a run (it accepts connections, reads the
+// requests and says nothing) ends the run early: once as many requests in a row as are in flight
+// got no answer, the cases not yet sent end at once, the run is incomplete (exit 2), every report
+// is written, and the server received at most those requests plus the ones in flight.
+func TestDeadServerEndsTheRunEarly(t *testing.T) {
+	const answered = 10
+	const token = "dying-server-token"
+	h, err := refserver.NewHandler(refserver.Options{Token: token})
+	require.NoError(t, err)
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) <= answered {
+			h.ServeHTTP(w, r)
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body) // net/http notices a client hanging up only then
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	o := runWith(t, nil, "--base-url", srv.URL, "--token", token, "--timeout", "200ms", "--concurrency", "4", "--out", dir)
+	require.Equal(t, exitNoRun, o.code, o.stdout+o.stderr)
+	notSent := "not sent: the server stopped answering (4 requests in a row got no complete answer within 200ms)"
+	assert.Contains(t, o.stdout, "ERROR ok/list/listPhoneNumbers  the list is answered 200, every item valid against the schema ("+notSent+")")
+	assert.Regexp(t, `\n  \d+ cases: `+regexp.QuoteMeta(notSent)+`\n`, o.stdout, "the error summary names the breaker")
+	assert.Regexp(t, `\n\d+ cases: \d+ passed, 0 failed, 0 warnings, \d+ skipped, \d+ errors, 0 not selected: incomplete\n$`, o.stdout)
+	assert.LessOrEqual(t, int(requests.Load()), answered+4+4, "the answered requests, then at most the threshold plus those in flight")
+	for _, name := range []string{"junit.xml", "results.json", "report.html", "summary.md"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		assert.Contains(t, string(b), notSent, name)
+	}
 }
 
 func tlsReferenceServer(t *testing.T) (srv *httptest.Server, caFile string, ref *refserver.Server) {

@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,8 +11,9 @@ import (
 
 // serve runs the reference server on its own until interrupted, for people developing a client.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommandFlags("serve", "usage: contacts-conformance serve [--addr 127.0.0.1:8080] [--fault NAME] ...\n\n"+
+		"Serves the reference server until interrupted: the contract faithfully, or with one fault of\n"+
+		"--list-faults, for developing a client or trying the suite.\n")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	token := fs.String("token", "", "bearer token to accept (default: the fixtures' token, see README)")
 	prefix := fs.String("prefix", "", `path prefix the API lives under, e.g. "/v1"`)
@@ -24,12 +23,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listFaults := fs.Bool("list-faults", false, "print the fault catalogue and exit")
 	quirks := fs.String("quirks", "", "apply conformant quirks, comma-separated (see --list-quirks)")
 	listQuirks := fs.Bool("list-quirks", false, "print the quirk catalogue and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitConformant
-		}
-		fmt.Fprintf(stderr, "runner serve: %s\n", oneLine(err))
-		return exitNoRun
+	if code, done := fs.parse(args, stdout, stderr); done {
+		return code
 	}
 	if *listFaults {
 		for _, f := range refserver.Faults() {

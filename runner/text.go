@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/contacts-conformance/suite/runner/config"
@@ -28,8 +29,8 @@ type textReporter struct {
 	next    int
 }
 
-func (t *textReporter) header(c *spec.Contract, target string, cfg *config.Config) {
-	fmt.Fprintf(t.w, "contacts-conformance %s, spec sha256 %s\n", report.Version, c.Hash[:12])
+func (t *textReporter) header(c *spec.Contract, target string, cfg *config.Config, build report.Build) {
+	fmt.Fprintf(t.w, "%s, spec sha256 %s\n", versionLine(build), c.Hash[:12])
 	fmt.Fprintf(t.w, "target %s, seed %d (repeat this run's generated ids with --seed %d)\n", target, cfg.Seed, cfg.Seed)
 	if cfg.Strict {
 		fmt.Fprintln(t.w, "strict: SHOULD-level findings fail the run")
@@ -51,6 +52,7 @@ var preflightLabel = map[string]string{engine.FactOK: "ok", engine.FactFailed: "
 
 var outcomeLabel = map[engine.Outcome]string{
 	engine.Pass: "PASS ", engine.Fail: "FAIL ", engine.Warn: "WARN ", engine.Skip: "SKIP ", engine.Error: "ERROR",
+	engine.ExpectedFail: "XFAIL",
 }
 
 func (t *textReporter) result(i int, r *engine.Result) {
@@ -67,8 +69,12 @@ func (t *textReporter) result(i int, r *engine.Result) {
 	}
 	if t.progress != nil {
 		c := engine.Summarize(t.ended)
-		fmt.Fprintf(t.progress, "[%d/%d] %d passed, %d failed, %d warnings, %d skipped, %d errors",
-			c.Total, t.total, c.Pass, c.Fail, c.Warn, c.Skip, c.Error)
+		expected := ""
+		if c.XFail > 0 {
+			expected = fmt.Sprintf(", %d expected failures", c.XFail)
+		}
+		fmt.Fprintf(t.progress, "[%d/%d] %d passed, %d failed%s, %d warnings, %d skipped, %d errors",
+			c.Total, t.total, c.Pass, c.Fail, expected, c.Warn, c.Skip, c.Error)
 	}
 }
 
@@ -100,7 +106,7 @@ func (t *textReporter) print(r *engine.Result) {
 		return
 	}
 	line := fmt.Sprintf("%s %s  %s", outcomeLabel[r.Outcome], r.ID, r.Title)
-	if r.Outcome == engine.Skip || r.Outcome == engine.Error {
+	if r.Outcome == engine.Skip || r.Outcome == engine.Error || r.Outcome == engine.ExpectedFail {
 		line += " (" + r.Reason + ")"
 	}
 	for _, n := range r.Notes {
@@ -125,10 +131,7 @@ func oneLineBody(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > 120 {
-		return s[:117] + "..."
-	}
-	return s
+	return spec.Shorten(s, 120)
 }
 
 func (t *textReporter) summary(run *report.Run, renewals int) {
@@ -173,6 +176,8 @@ func (t *textReporter) summary(run *report.Run, renewals int) {
 	} else {
 		t.printErrors(errored)
 	}
+	t.printExpectations(run)
+	t.printBaseline(run.Baseline)
 	if renewals > 0 {
 		fmt.Fprintf(t.w, "\nthe token expired during the run and --token-command renewed it %d time(s)\n", renewals)
 	}
@@ -208,6 +213,53 @@ func (t *textReporter) printErrors(errored []*engine.Result) {
 			named += fmt.Sprintf(" and %d more", len(ids)-errorExamples)
 		}
 		fmt.Fprintf(t.w, "  %s: %s\n    %s\n", n, reason, named)
+	}
+}
+
+// printExpectations lists the expected failures apart from the failures, one line each (the
+// reports hold their findings), then every entry of the file that did not simply match.
+func (t *textReporter) printExpectations(run *report.Run) {
+	e := run.Expectations
+	if e == nil {
+		return
+	}
+	if xfail := run.ExpectedFailures(); len(xfail) > 0 {
+		fmt.Fprintf(t.w, "\nExpected failures (listed in %s; they do not fail the run):\n", e.File)
+		for _, r := range xfail {
+			fmt.Fprintf(t.w, "  XFAIL %s  %s\n    %s\n", r.ID, report.RequirementList(r), r.Reason)
+		}
+	}
+	if outdated := e.Outdated(); len(outdated) > 0 {
+		fmt.Fprintf(t.w, "\nThe expectations file %s is out of date:\n", e.File)
+		for _, entry := range outdated {
+			fmt.Fprintf(t.w, "  %s: %s %s\n", e.Where(entry), entry.ID, entry.Message)
+		}
+	}
+	var undecided []report.ExpectEntry
+	for _, entry := range e.Entries {
+		if entry.Status == report.EntryNotRun {
+			undecided = append(undecided, entry)
+		}
+	}
+	if len(undecided) > 0 {
+		fmt.Fprintf(t.w, "\nEntries of %s this run could not decide:\n", e.File)
+		for _, entry := range undecided {
+			fmt.Fprintf(t.w, "  %s: %s %s\n", e.Where(entry), entry.ID, entry.Message)
+		}
+	}
+}
+
+// printBaseline says what changed since the baseline, naming the new failures and the fixed
+// cases; the reports list every change.
+func (t *textReporter) printBaseline(d *report.Diff) {
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(t.w, "\nSince the baseline %s (%s, %s): %s\n", d.Old.File, d.Old.Started.UTC().Format(time.RFC3339), d.Old.Verdict, d.Counts())
+	for _, s := range d.Sections()[:2] {
+		for _, c := range s.Cases {
+			fmt.Fprintf(t.w, "  %s: %s  %s\n", s.Title, c.ID, c.Transition())
+		}
 	}
 }
 

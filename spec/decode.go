@@ -87,13 +87,7 @@ func tooDeep(b []byte, limit int) bool {
 	return false
 }
 
-func preview(b []byte) string {
-	const n = 40
-	if len(b) > n {
-		return string(b[:n]) + "..."
-	}
-	return string(b)
-}
+func preview(b []byte) string { return Shorten(string(b), 40) }
 
 // maxDepth bounds the fast parser's recursion at the depth DecodeJSON accepts at all.
 const maxDepth = MaxJSONDepth

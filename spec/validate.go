@@ -90,7 +90,7 @@ func headerMessage(err error, status int, op *Operation) string {
 	// kin-openapi appends the schema and the value as indented JSON on further lines; the first
 	// line names the header and the rule, which is what a reader needs.
 	first, _, _ := strings.Cut(err.Error(), "\n")
-	return first
+	return Shorten(first, 300)
 }
 
 func joinInts(ns []int) string {
@@ -109,7 +109,7 @@ func (c *Contract) validateBody(op *Operation, status int, header http.Header, d
 	ct := header.Get("Content-Type")
 	media := ref.Value.Content.Get(ct)
 	if media == nil {
-		return []Violation{{Message: fmt.Sprintf("Content-Type %q is not documented for %d (documented: %s)", ct, status, strings.Join(contentTypes(ref.Value.Content), ", "))}}
+		return []Violation{{Message: fmt.Sprintf("Content-Type %q is not documented for %d (documented: %s)", Shorten(ct, 200), status, strings.Join(contentTypes(ref.Value.Content), ", "))}}
 	}
 	if media.Schema == nil || media.Schema.Value == nil {
 		return nil
@@ -221,11 +221,7 @@ func describe(v any) string {
 	if err != nil {
 		return fmt.Sprintf("%v", v)
 	}
-	s := string(b)
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
-	return s
+	return Shorten(string(b), 80)
 }
 
 func dedupe(in []Violation) []Violation {

@@ -256,9 +256,5 @@ func compactJSON(v any) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	s := string(b)
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
-	return s
+	return spec.Shorten(string(b), valueBytes)
 }

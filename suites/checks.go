@@ -19,27 +19,35 @@ import (
 // The checks below are the only place verdicts are decided. Each returns a Finding that says what
 // was expected and what came back, in the contract's words.
 
+// What a message quotes of a server's answer is cut to a few bytes, enough to recognise it, so a
+// hostile server cannot blow a report up; spec.Shorten marks each cut for the redactor.
+const (
+	quotedBytes  = 200 // a header, a message
+	previewBytes = 60  // a body
+	valueBytes   = 80  // a JSON value
+)
+
+// quoted quotes what a server sent, cut to quotedBytes.
+func quoted(s string) string { return strconv.Quote(spec.Shorten(s, quotedBytes)) }
+
 func describeStatus(ex *Exchange) string {
 	s := fmt.Sprintf("%d %s", ex.Status, http.StatusText(ex.Status))
 	if loc := ex.Header.Get("Location"); ex.Status/100 == 3 && loc != "" {
-		s += fmt.Sprintf(", a redirect to %q (not followed: the contract answers in place, and the credentials are never sent on)", loc)
+		s += fmt.Sprintf(", a redirect to %s (not followed: the contract answers in place, and the credentials are never sent on)", quoted(loc))
 	} else if ex.Status/100 == 2 && bodyStatus(ex) == "error" {
 		s += ` with "status": "error" in the body (the error-in-200 pattern: an error answered with HTTP 200, which the contract forbids)`
 	} else if ct := ex.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
-		s += fmt.Sprintf(" with Content-Type %q (%s)", ct, preview(ex.Body))
+		s += fmt.Sprintf(" with Content-Type %s (%s)", quoted(ct), preview(ex.Body))
 	}
 	return s
 }
 
 func preview(body []byte) string {
 	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > 60 {
-		s = s[:57] + "..."
-	}
 	if s == "" {
 		return "empty body"
 	}
-	return "body " + fmt.Sprintf("%q", s)
+	return "body " + strconv.Quote(spec.Shorten(s, previewBytes))
 }
 
 func bodyStatus(ex *Exchange) string {
@@ -151,7 +159,7 @@ var expectJSONContentType = Check{Req: ReqContentType, Verify: func(ex *Exchange
 	if isJSON(ct) {
 		return nil
 	}
-	actual := fmt.Sprintf("Content-Type %q", ct)
+	actual := "Content-Type " + quoted(ct)
 	if ct == "" {
 		actual = "no Content-Type header"
 	}
@@ -189,7 +197,7 @@ var expectChallenge = Check{Req: ReqAuthChallenge, Verify: func(ex *Exchange) *F
 	}
 	actual := "no WWW-Authenticate header"
 	if len(values) > 0 {
-		actual = fmt.Sprintf("WWW-Authenticate: %q, which offers no Bearer challenge", strings.Join(values, ", "))
+		actual = fmt.Sprintf("WWW-Authenticate: %s, which offers no Bearer challenge", quoted(strings.Join(values, ", ")))
 	}
 	return &Finding{Expected: `WWW-Authenticate: Bearer realm="..."`, Actual: actual}
 }}
@@ -221,7 +229,7 @@ var expectAllow = Check{Req: ReqMethod, Verify: func(ex *Exchange) *Finding {
 	}
 	actual := "no Allow header"
 	if len(allowed) > 0 {
-		actual = fmt.Sprintf("Allow: %q, which does not list GET", strings.Join(allowed, ", "))
+		actual = fmt.Sprintf("Allow: %s, which does not list GET", quoted(strings.Join(allowed, ", ")))
 	}
 	return &Finding{Expected: "an Allow header listing GET", Actual: actual}
 }}
@@ -376,8 +384,8 @@ func expectOneCompany(contactPath string) Check {
 				want = company
 			case !sameUUID(company, want):
 				return &Finding{
-					Expected: fmt.Sprintf("every item of company %s, %s", want, source),
-					Actual:   fmt.Sprintf("item %d belongs to company %s: records of another company are listed", i, company),
+					Expected: fmt.Sprintf("every item of company %s, %s", spec.Shorten(want, valueBytes), source),
+					Actual:   fmt.Sprintf("item %d belongs to company %s: records of another company are listed", i, spec.Shorten(company, valueBytes)),
 				}
 			}
 		}
@@ -406,7 +414,7 @@ func expectSameAsUnknown(unknownPaths [2]string) Check {
 		}
 		want := maskedMessage(unknown[0].Body)
 		if other := maskedMessage(unknown[1].Body); other != want {
-			ex.Notes = append(ex.Notes, fmt.Sprintf("ID-005 compared the status only: the message for an unknown id changes from one request to the next (%q, then %q)", want, other))
+			ex.Notes = append(ex.Notes, fmt.Sprintf("ID-005 compared the status only: the message for an unknown id changes from one request to the next (%s, then %s)", quoted(want), quoted(other)))
 			if ex.Status == http.StatusNotFound {
 				return nil
 			}
@@ -417,8 +425,8 @@ func expectSameAsUnknown(unknownPaths [2]string) Check {
 			return nil
 		}
 		return &Finding{
-			Expected: fmt.Sprintf("the answer to an unknown id: 404 with message %q", want),
-			Actual:   fmt.Sprintf("%d with message %q: the answer tells that the resource exists", ex.Status, got),
+			Expected: fmt.Sprintf("the answer to an unknown id: 404 with message %s", quoted(want)),
+			Actual:   fmt.Sprintf("%d with message %s: the answer tells that the resource exists", ex.Status, quoted(got)),
 		}
 	}}
 }

@@ -35,7 +35,7 @@ func TestConformance(t *testing.T) {
 	redactor := engine.NewRedactor(cfg.Token, cfg.Redact...)
 	tokens := engine.StaticToken(cfg.Token)
 	if cfg.TokenCommand != "" {
-		tokens, err = engine.CommandToken(context.Background(), cfg.TokenCommand, config.MinTokenLength, redactor)
+		tokens, err = engine.CommandToken(context.Background(), cfg.TokenCommand, redactor)
 		require.NoError(t, err)
 	}
 	opts := cfg.EngineOptions()

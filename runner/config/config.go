@@ -14,7 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/contacts-conformance/suite/runner/engine"
 )
 
 // Config is everything a run needs.
@@ -36,6 +37,8 @@ type Config struct {
 	Quiet            bool
 	// Safety bounds the run and secures its connection (safety.go).
 	Safety
+	// Comparison holds the expectations file and the baseline (compare.go).
+	Comparison
 	// SeedSet records whether the seed was chosen by the user, for the report.
 	SeedSet bool
 
@@ -54,11 +57,9 @@ type Config struct {
 // MaxMaxBody bounds --max-body: the body is held in memory, and the cap is meant to protect it.
 const MaxMaxBody = 1 << 30
 
-// Secrets shorter than these cannot be redacted without garbling ordinary text.
-const (
-	MinTokenLength  = 8
-	MinRedactLength = 4
-)
+// MinRedactLength is the shortest --redact value: a shorter one cannot be redacted without
+// garbling ordinary text (tokens have engine.MinTokenLength).
+const MinRedactLength = 4
 
 // Setting documents one configurable value; a test checks that the README's flag table names each.
 type Setting struct {
@@ -87,6 +88,8 @@ var Settings = []Setting{
 	{"--run", "CONFORMANCE_RUN", "run only the cases whose id, title or requirement id matches this regular expression"},
 	{"--skip", "CONFORMANCE_SKIP", "leave out the cases whose id, title or requirement id matches this regular expression"},
 	{"--out", "CONFORMANCE_OUT", "write every report to this directory: junit.xml, results.json, report.html, summary.md"},
+	{"--expect", "CONFORMANCE_EXPECT", "file of expected failures (case or requirement id, expiry date, reason a line): they do not fail the run"},
+	{"--baseline", "CONFORMANCE_BASELINE", "an earlier run's results.json: the reports start with what changed since"},
 }
 
 // ErrHelp is returned when the user asked for help; the usage has been printed.
@@ -115,6 +118,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	fs.BoolVar(&c.Quiet, "quiet", false, "")
 	resolveExtras := c.defineExtraFlags(fs)
 	safety := c.Safety.register(fs)
+	resolveComparison := c.Comparison.register(fs)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -143,6 +147,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	env("seed", seed)
 	env("concurrency", concurrency)
 	env("max-body", maxBody)
+	resolveComparison(env)
 	if err := resolveExtras(set, env); err != nil {
 		return nil, err
 	}
@@ -182,11 +187,11 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 		return nil, err
 	}
 	c.BaseURL = strings.TrimSpace(c.BaseURL)
-	if c.Token != "" && len(c.Token) < MinTokenLength {
-		return nil, fmt.Errorf("the token is %d characters long; tokens shorter than %d cannot be told apart from ordinary text in reports, so they are refused", len(c.Token), MinTokenLength)
-	}
-	if strings.IndexFunc(c.Token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return nil, errors.New("the token holds whitespace or a control character; a bearer token is one word of visible characters (RFC 6750 section 2.1)")
+	if c.Token != "" {
+		// The same rules as a token printed by --token-command.
+		if err := engine.CheckToken("the token", c.Token); err != nil {
+			return nil, err
+		}
 	}
 	for _, v := range c.Redact {
 		if len(v) < MinRedactLength {
@@ -303,8 +308,8 @@ func firstLine(s string) string {
 
 // PrintUsage writes the flag table.
 func PrintUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: runner [flags]          run the conformance suite")
-	fmt.Fprintln(w, "       runner serve [flags]    start the reference server (see runner serve --help)")
+	fmt.Fprintln(w, "usage: contacts-conformance [flags]            run the conformance suite")
+	fmt.Fprintln(w, "       contacts-conformance COMMAND [flags]    run a command (listed below; COMMAND --help for its flags)")
 	fmt.Fprintln(w, "\nflags (each also read from its environment variable; flags win):")
 	for _, s := range Settings {
 		fmt.Fprintf(w, "  %-22s %-32s %s\n", s.Flag, s.Env, s.Help)
@@ -313,7 +318,8 @@ func PrintUsage(w io.Writer) {
 	fmt.Fprintln(w, "  --list-markdown        print the whole catalogue as Markdown (docs/requirements.md), send nothing")
 	fmt.Fprintln(w, "  -v                     print every case's request and response")
 	fmt.Fprintln(w, "  --quiet                print only failures and the summary")
-	fmt.Fprintln(w, "\nexit codes: 0 every requirement met; 1 at least one conformance failure; 2 the run could not be made")
+	fmt.Fprintln(w, "\nexit codes: 0 every requirement met, or every failure listed in --expect; 1 at least one conformance failure,")
+	fmt.Fprintln(w, "or an --expect file out of date (an unexpected pass, an expired entry); 2 the run could not be made")
 }
 
 // Redacted is the configuration as a report may show it.
@@ -335,6 +341,8 @@ func (c *Config) Redacted() map[string]string {
 		"rate_limit":         c.rateLimitText(),
 		"ca_cert":            c.CACertFile,
 		"insecure_tls":       strconv.FormatBool(c.Insecure),
+		"expect":             c.ExpectFile,
+		"baseline":           c.BaselineFile,
 	}
 }
 

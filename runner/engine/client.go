@@ -118,10 +118,14 @@ func explain(ctx context.Context, err error, body bool) string {
 		return "the server reset the connection without answering"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "the connection was refused: nothing listens at the base URL's host and port"
-	case strings.Contains(err.Error(), "server response headers exceeded"):
+	case headersTooLarge(err):
 		return fmt.Sprintf("the response headers exceed %d bytes; the suite reads no further", maxHeaderBytes)
 	}
 	return oneLine(err.Error())
+}
+
+func headersTooLarge(err error) bool {
+	return strings.Contains(err.Error(), "server response headers exceeded")
 }
 
 // explainTLS names a certificate problem and what to do about it, or returns "".

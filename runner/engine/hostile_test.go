@@ -5,16 +5,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -217,9 +221,12 @@ func TestHostileServers(t *testing.T) {
 		// waits are the retry waits the engine must have asked for.
 		waits []time.Duration
 		notes []string
+		// stopped marks a server that has stopped answering: a whole run against it must trip
+		// the breaker (see assertBreakerTrips).
+		stopped bool
 	}{
 		{
-			name: "accepts and never answers", raw: hold, outcome: Error,
+			name: "accepts and never answers", raw: hold, outcome: Error, stopped: true,
 			reason: "no status line and headers within " + limit + " (per-request timeout, --timeout): the server did not answer, or not in full",
 		},
 		{
@@ -234,8 +241,8 @@ func TestHostileServers(t *testing.T) {
 					time.Sleep(10 * time.Millisecond)
 				}
 			},
-			outcome: Error,
-			reason:  "no status line and headers within " + limit + " (per-request timeout, --timeout): the server did not answer, or not in full",
+			outcome: Error, stopped: true,
+			reason: "no status line and headers within " + limit + " (per-request timeout, --timeout): the server did not answer, or not in full",
 		},
 		{
 			name: "trickles the body forever",
@@ -248,7 +255,7 @@ func TestHostileServers(t *testing.T) {
 					time.Sleep(10 * time.Millisecond)
 				}
 			},
-			outcome: Error, requests: 1,
+			outcome: Error, requests: 1, stopped: true,
 			reason: "the response body was still incomplete after " + limit + " (per-request timeout, --timeout): the server stalled or trickles it",
 		},
 		{
@@ -350,7 +357,8 @@ func TestHostileServers(t *testing.T) {
 			var requests atomic.Int32
 			var url string
 			if tt.raw != nil {
-				url = rawServer(t, tt.raw)
+				// A request that gets no answer holds its connection: connections count requests.
+				url = rawServer(t, func(conn net.Conn) { requests.Add(1); tt.raw(conn) })
 			} else {
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					requests.Add(1)
@@ -377,8 +385,134 @@ func TestHostileServers(t *testing.T) {
 			assert.Equal(t, tt.waits, rec.waits)
 			assert.Equal(t, tt.notes, r.Notes)
 			assert.Equal(t, len(tt.waits), r.Retries)
+			if tt.stopped {
+				assertBreakerTrips(t, f, url, &requests, tt.reason)
+			}
 		})
 	}
+}
+
+// assertBreakerTrips runs the whole catalogue against a server that has stopped answering: the
+// cases sent end with the server's own error, every other case ends at once, unsent, saying why,
+// and the server receives at most the breaker's threshold of requests plus those in flight.
+func assertBreakerTrips(t *testing.T, f *fixture, url string, requests *atomic.Int32, reason string) {
+	t.Helper()
+	const concurrency = 4
+	e, _ := f.engine(t, url, func(o *Options) { o.Concurrency = concurrency })
+	threshold := max(concurrency, minBreakerThreshold)
+	notSent := fmt.Sprintf("not sent: the server stopped answering (%d requests in a row got no complete answer within %s)", threshold, hostileLimit)
+	before := requests.Load()
+	cases := f.cases()
+	results := e.Run(context.Background(), cases, nil)
+	sent := int(requests.Load() - before)
+	reasons := map[string]int{}
+	for _, r := range results {
+		require.Equal(t, Error, r.Outcome, "%s: %s", r.ID, r.Reason)
+		reasons[r.Reason]++
+	}
+	assert.Len(t, reasons, 2, "the server's error and the breaker's, nothing else: %v", reasons)
+	assert.GreaterOrEqual(t, reasons[reason], threshold, "the breaker trips after %d misses in a row", threshold)
+	assert.LessOrEqual(t, reasons[reason], threshold+concurrency)
+	assert.Equal(t, len(cases)-reasons[reason], reasons[notSent])
+	assert.LessOrEqual(t, sent, threshold+concurrency, "requests the server received")
+	assert.Positive(t, sent)
+	t.Logf("%d cases: %d sent, %d not sent", len(cases), sent, reasons[notSent])
+}
+
+func TestBreakerCountsMissesInARow(t *testing.T) {
+	u, a, i := unanswered, answered, inconclusive
+	tests := []struct {
+		name  string
+		fates []fate
+		open  bool
+	}{
+		{"threshold misses in a row", []fate{u, u, u}, true},
+		{"one short", []fate{u, u}, false},
+		{"a complete answer resets the count", []fate{u, u, a, u, u}, false},
+		{"an interruption neither counts nor resets", []fate{u, i, u, i, u}, true},
+		{"a late answer does not close it again", []fate{u, u, u, a}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBreaker(Options{Concurrency: 3, Timeout: time.Second})
+			for _, f := range tt.fates {
+				b.record(f)
+			}
+			err := b.refusal()
+			if !tt.open {
+				assert.NoError(t, err)
+				return
+			}
+			assert.EqualError(t, err, "not sent: the server stopped answering (3 requests in a row got no complete answer within 1s)")
+		})
+	}
+	assert.Equal(t, minBreakerThreshold, newBreaker(Options{Concurrency: 1}).threshold, "one stalled request alone never trips it")
+}
+
+// What each kind of failed request tells the breaker: the rows' errors are those the transport
+// returns (the hostile table has the real ones).
+func TestBreakerReadsEachFailure(t *testing.T) {
+	timedOut, cancel := context.WithTimeoutCause(context.Background(), 0, requestTimeout{time.Second})
+	defer cancel()
+	interrupted, stop := context.WithCancel(context.Background())
+	stop()
+	live := context.Background()
+	refused := &url.Error{Op: "Get", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want fate
+	}{
+		{"the per-request timeout", timedOut, context.DeadlineExceeded, unanswered},
+		{"an interruption", interrupted, context.Canceled, inconclusive},
+		{"a refused connection", live, refused, unanswered},
+		{"a connection closed before the answer", live, &url.Error{Op: "Get", URL: "http://x", Err: io.EOF}, unanswered},
+		{"a certificate", live, &url.Error{Op: "Get", URL: "https://x", Err: x509.UnknownAuthorityError{}}, inconclusive},
+		{"headers over the cap", live, errors.New("net/http: server response headers exceeded 1048576 bytes; aborted"), answered},
+		{"something else", live, errors.New("malformed HTTP response"), inconclusive},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, fateOf(tt.ctx, tt.err), tt.name)
+	}
+}
+
+// A server that stalls now and then, between answers of every kind (a 5xx, a body over the cap),
+// runs to the end: each complete answer resets the count, so only the stalled cases are errors.
+func TestBreakerLetsAServerThatStallsOnceRunOn(t *testing.T) {
+	f := newFixture(t)
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch requests.Add(1) % 3 {
+		case 1:
+			<-r.Context().Done() // until the client gives up
+		case 2:
+			jsonBody(http.StatusServiceUnavailable, `{"status":"error","message":"down","data":null}`)(w, r)
+		default:
+			w.Header().Set("Content-Length", fmt.Sprint(2*smallBody))
+			_, _ = w.Write(make([]byte, 2*smallBody))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	// One case in flight: the threshold is then its minimum, the strictest test of a stall.
+	e, _ := f.engine(t, srv.URL, func(o *Options) { o.Concurrency = 1 })
+	var cases []*suites.Case
+	for _, c := range f.cases() {
+		if c.Skip == "" && len(cases) < 9 {
+			cases = append(cases, c)
+		}
+	}
+	results := e.Run(context.Background(), cases, nil)
+	reasons := map[string]int{}
+	for _, r := range results {
+		reasons[r.Reason]++
+	}
+	assert.Equal(t, map[string]int{
+		"no status line and headers within " + hostileLimit.String() + " (per-request timeout, --timeout): the server did not answer, or not in full": 3,
+		"the response body exceeds 1048576 bytes (after decompression); raise --max-body if this is legitimate":                                       3,
+		"": 3, // the 503s are findings
+	}, reasons)
+	assert.EqualValues(t, len(cases), requests.Load(), "every case was sent")
 }
 
 func findingOf(r *Result, requirement string) string {

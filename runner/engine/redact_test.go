@@ -111,14 +111,37 @@ func TestEchoedSecretsNeverReachAResult(t *testing.T) {
 	}
 }
 
-// A server that escapes the solidus in JSON (PHP's default) echoes a token with "/" as "\/";
-// a preview cut in the middle of a secret, before redaction, must not leave its start behind.
-func TestRedactorCatchesEscapedSolidusAndCutPreviews(t *testing.T) {
+// A server that escapes the solidus in JSON (PHP's default) echoes a token with "/" as "\/".
+func TestRedactorCatchesEscapedSolidus(t *testing.T) {
 	const token = "abc/def+ghi=jkl0123456789"
 	r := NewRedactor(token)
 	assert.Equal(t, `{"auth":"Bearer [REDACTED]"}`, r.String(`{"auth":"Bearer abc\/def+ghi=jkl0123456789"}`))
-	assert.Equal(t, `body starts with "Unauthorized: Bearer [REDACTED]..."`, r.String(`body starts with "Unauthorized: Bearer abc/def+ghi=jkl01..."`))
-	assert.Equal(t, `ellipsis... without a secret`, r.String(`ellipsis... without a secret`))
+}
+
+// A preview cut (spec.Shorten) in the middle of a secret, before redaction, leaves nothing of its
+// start: four bytes or more become the mark, fewer are dropped; a second pass changes nothing, and
+// text without a cut mark is never touched.
+func TestRedactorAtCuts(t *testing.T) {
+	const token = "abc/def+ghi=jkl0123456789"
+	r := NewRedactor(token, "zq-webhook")
+	tests := []struct{ in, want string }{
+		{`body "Unauthorized: Bearer abc/def+ghi=jkl01[…]"`, `body "Unauthorized: Bearer [REDACTED][…]"`},
+		{`body "Unauthorized: Bearer abc/[…]"`, `body "Unauthorized: Bearer [REDACTED][…]"`},
+		{`body "Unauthorized: Bearer abc[…]"`, `body "Unauthorized: Bearer […]"`},
+		{`"access_token=a[…]`, `"access_token=[…]`},
+		{`hook zq-web[…] and zq[…]`, `hook [REDACTED][…] and […]`},
+		{`Location "/login?t=abc%2Fdef%2B[…]"`, `Location "/login?t=[REDACTED][…]"`},
+		{`already redacted: [REDACTED] and [REDAC[…]`, `already redacted: [REDACTED] and […]`},
+		{`[REDACTED][…]`, `[REDACTED][…]`},
+		{`ends in no secret (xyz)[…]`, `ends in no secret (xyz)[…]`},
+		{`ends in what could start a secret: xyz[…]`, `ends in what could start a secret: xy[…]`},
+		{`abc... is not a cut, nor is zq…`, `abc... is not a cut, nor is zq…`},
+	}
+	for _, tt := range tests {
+		got := r.String(tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+		assert.Equal(t, got, r.String(got), "a second pass changes nothing")
+	}
 }
 
 // A secret straddling the cut is redacted whole before the body is cut to the size reports keep.

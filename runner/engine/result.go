@@ -9,12 +9,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/contacts-conformance/suite/spec"
 	"github.com/contacts-conformance/suite/suites"
 )
 
@@ -164,6 +167,10 @@ type Redactor struct {
 	// spellings are every form of every secret, longest first.
 	spellings []string
 	replacer  *strings.Replacer
+	// starts indexes the spellings and the redaction mark by their first byte, for atCuts;
+	// longestStart is the longest end of a text that can be the start of one of them.
+	starts       [256][]string
+	longestStart int
 }
 
 // NewRedactor redacts the token, what the suites derive from it, and the extra values, each in
@@ -212,6 +219,12 @@ func (r *Redactor) add(values ...string) {
 	}
 	r.replacer = strings.NewReplacer(pairs...)
 	r.spellings = spellings
+	r.starts = [256][]string{}
+	r.longestStart = 0
+	for _, word := range slices.Concat(spellings, []string{redactedMark}) {
+		r.starts[word[0]] = append(r.starts[word[0]], word)
+		r.longestStart = max(r.longestStart, len(word)-1)
+	}
 }
 
 // minFragment is the shortest base64 fragment redacted: shorter ones would garble ordinary text.
@@ -224,7 +237,9 @@ const minFragment = 8
 // the characters it shares with its neighbours. Other transformations (hex, hashes, case changes,
 // a fragment of the secret) are not recognised.
 func secretSpellings(secret string) []string {
-	out := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), xmlEscape(secret)}
+	// Go-quoted too: the checks quote what a server sent with %q.
+	quoted := strconv.Quote(secret)
+	out := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), xmlEscape(secret), quoted[1 : len(quoted)-1]}
 	for _, html := range []bool{true, false} {
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
@@ -265,7 +280,7 @@ func (r *Redactor) String(s string) string {
 	if r.replacer == nil {
 		return s
 	}
-	return r.cutSecrets(r.replacer.Replace(s))
+	return r.atCuts(r.replacer.Replace(s))
 }
 
 // Cut returns the first n bytes of b, redacted, and whether anything was cut. It redacts before it
@@ -300,35 +315,71 @@ func cleanCutEnd(s string) string {
 		}
 		s = s[:len(s)-1]
 	}
-	const mark = "[REDACTED]"
-	for k := len(mark) - 1; k >= 2; k-- {
-		if strings.HasSuffix(s, mark[:k]) {
+	for k := len(redactedMark) - 1; k >= 2; k-- {
+		if strings.HasSuffix(s, redactedMark[:k]) {
 			return s[:len(s)-k]
 		}
 	}
 	return s
 }
 
-// minCutPrefix is the shortest start of a secret redacted where a preview was cut.
+// minCutPrefix is the shortest start of a secret that a cut leaves replaced by the redaction mark
+// rather than dropped: shorter ones are as likely ordinary text.
 const minCutPrefix = 4
 
-// cutSecrets redacts the start of a secret left where a preview was cut ("...") before it could
-// be redacted: the checks quote bodies in their messages, and only the redactor knows the secrets.
-func (r *Redactor) cutSecrets(s string) string {
-	if !strings.Contains(s, "...") {
+const redactedMark = "[REDACTED]"
+
+// atCuts redacts what a cut left of a secret. The checks quote bodies and headers cut to a few
+// bytes (spec.Shorten) before the redactor sees them, so a secret running past the cut is not
+// whole where it is shown; only the redactor knows the secrets. Before each cut mark, whatever
+// ends the text and could be the start of a secret's spelling goes, however short: from
+// minCutPrefix bytes on, it is replaced by the redaction mark, and below that dropped, which
+// reads as a cut a little earlier. It is repeated until nothing is left to drop, so that a
+// second pass over the same text changes nothing.
+func (r *Redactor) atCuts(s string) string {
+	if !strings.Contains(s, spec.CutMark) {
 		return s
 	}
-	for _, secret := range r.spellings {
-		if len(secret) <= minCutPrefix || !strings.Contains(s, secret[:minCutPrefix]) {
-			continue // one scan rules most secrets out, even over a whole report
+	var b strings.Builder
+	for {
+		before, after, found := strings.Cut(s, spec.CutMark)
+		if !found {
+			b.WriteString(s)
+			return b.String()
 		}
-		for n := len(secret) - 1; n >= minCutPrefix; n-- {
-			if cut := secret[:n] + "..."; strings.Contains(s, cut) {
-				s = strings.ReplaceAll(s, cut, "[REDACTED]...")
+		b.WriteString(r.dropSecretStart(before))
+		b.WriteString(spec.CutMark)
+		s = after
+	}
+}
+
+// dropSecretStart takes off the end of s whatever could be the start of a secret, or of the
+// redaction mark itself (a cut of text already redacted).
+func (r *Redactor) dropSecretStart(s string) string {
+	for !strings.HasSuffix(s, redactedMark) {
+		k := r.startLeft(s)
+		switch {
+		case k == 0:
+			return s
+		case k >= minCutPrefix && !strings.HasPrefix(redactedMark, s[len(s)-k:]):
+			return s[:len(s)-k] + redactedMark
+		}
+		s = s[:len(s)-k]
+	}
+	return s
+}
+
+// startLeft is the length of the longest end of s that is the start of a spelling (or of the
+// redaction mark), shorter than it. Only the positions whose byte starts a spelling are tried.
+func (r *Redactor) startLeft(s string) int {
+	for p := max(0, len(s)-r.longestStart); p < len(s); p++ {
+		for _, word := range r.starts[s[p]] {
+			if len(word) > len(s)-p && strings.HasPrefix(word, s[p:]) {
+				return len(s) - p
 			}
 		}
 	}
-	return s
+	return 0
 }
 
 // Write writes what write produces to w, redacted as a whole: a writer that redacted each Write

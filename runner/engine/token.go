@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/contacts-conformance/suite/suites"
 )
@@ -18,13 +19,32 @@ import (
 // never get cannot hang the run. A variable only so the tests need not wait that long.
 var TokenCommandTimeout = 30 * time.Second
 
+// MaxTokenOutput caps what --token-command may print: a token is one short word, and a command
+// that prints megabytes is broken, not generous.
+const MaxTokenOutput = 64 << 10
+
+// MinTokenLength is the shortest token accepted: shorter ones cannot be redacted from reports
+// without garbling ordinary text.
+const MinTokenLength = 8
+
+// CheckToken applies the rules every bearer token obeys, however it was given: long enough to be
+// redacted, and one word of visible characters. subject names the token in the error.
+func CheckToken(subject, token string) error {
+	if len(token) < MinTokenLength {
+		return fmt.Errorf("%s is %d characters long; tokens shorter than %d cannot be told apart from ordinary text in reports, so they are refused", subject, len(token), MinTokenLength)
+	}
+	if strings.IndexFunc(token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return fmt.Errorf("%s holds whitespace or a control character; a bearer token is one word of visible characters (RFC 6750 section 2.1)", subject)
+	}
+	return nil
+}
+
 // TokenSource hands out the bearer token. A token given as such never changes. A token obtained
 // from a command (--token-command) is obtained again when the server refuses it after having
 // accepted it: that is how the short-lived tokens of CI systems expire in the middle of a run.
 type TokenSource struct {
-	command   string
-	minLength int
-	redactor  *Redactor
+	command  string
+	redactor *Redactor
 
 	mu    sync.Mutex
 	value string
@@ -43,9 +63,9 @@ type TokenSource struct {
 func StaticToken(token string) *TokenSource { return &TokenSource{value: token} }
 
 // CommandToken runs the command (with sh -c) for a first token. Every token it prints is added
-// to the redactor before anything else sees it; tokens shorter than minLength are refused.
-func CommandToken(ctx context.Context, command string, minLength int, redactor *Redactor) (*TokenSource, error) {
-	s := &TokenSource{command: command, minLength: minLength, redactor: redactor}
+// to the redactor before anything else sees it; a token CheckToken refuses is refused.
+func CommandToken(ctx context.Context, command string, redactor *Redactor) (*TokenSource, error) {
+	s := &TokenSource{command: command, redactor: redactor}
 	token, err := s.obtain(ctx)
 	if err != nil {
 		return nil, err
@@ -111,36 +131,83 @@ func (s *TokenSource) renew(ctx context.Context, generation int) (bool, error) {
 	return true, nil
 }
 
+// Causes of a token command's end, other than its own exit.
+var (
+	errTokenTimeout  = errors.New("--token-command ran out of time")
+	errTooMuchOutput = errors.New("--token-command printed too much")
+)
+
 // obtain runs the command. Its output is a secret: it is never part of an error message, and it
-// is redacted before it is returned.
-func (s *TokenSource) obtain(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, TokenCommandTimeout)
-	defer cancel()
+// is redacted before it is returned. The command runs in a process group of its own, killed
+// whole when it runs out of time, prints too much, or the run is interrupted, so that nothing it
+// started outlives it; the same goes for a background process left holding its output.
+func (s *TokenSource) obtain(parent context.Context) (string, error) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	ctx, stop := context.WithTimeoutCause(ctx, TokenCommandTimeout, errTokenTimeout)
+	defer stop()
 	cmd := exec.CommandContext(ctx, "sh", "-c", s.command)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	// A child of the shell can keep the pipe open after the shell is killed; stop waiting for it.
+	stdout := &cappedOutput{limit: MaxTokenOutput, over: func() { cancel(errTooMuchOutput) }}
+	cmd.Stdout = stdout
+	// A child of the shell can keep the pipe open after the shell exits; stop waiting for it.
 	cmd.WaitDelay = time.Second
+	ownProcessGroup(cmd)
 	err := cmd.Run()
-	token := strings.TrimSpace(stdout.String())
-	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		return "", fmt.Errorf("--token-command did not finish within %s", TokenCommandTimeout)
-	case err != nil:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return "", fmt.Errorf("--token-command failed (%s); its output is not shown, as it may hold secrets", exit.ProcessState)
+	if err != nil {
+		killProcessGroup(cmd)
+	}
+	var exit *exec.ExitError
+	switch cause := context.Cause(ctx); {
+	case stdout.exceeded:
+		return "", fmt.Errorf("--token-command printed more than %d KiB; a token is one short word, so its output is refused", MaxTokenOutput>>10)
+	case parent.Err() != nil:
+		var d runDeadline
+		if errors.As(context.Cause(parent), &d) {
+			return "", fmt.Errorf("the run's deadline (%s, --deadline) passed while --token-command ran", d.d)
 		}
+		return "", errors.New("the run was interrupted while --token-command ran")
+	case errors.Is(cause, errTokenTimeout):
+		return "", fmt.Errorf("--token-command did not finish within %s", TokenCommandTimeout)
+	case errors.Is(err, exec.ErrWaitDelay):
+		return "", errors.New("--token-command exited but left a background process holding its standard output open (now stopped); redirect that process's output (command >/dev/null &) or wait for it before exiting")
+	case errors.As(err, &exit):
+		return "", fmt.Errorf("--token-command failed (%s); its output is not shown, as it may hold secrets", exit.ProcessState)
+	case err != nil:
 		return "", fmt.Errorf("--token-command could not be run: %v", err)
+	}
+	token := strings.TrimSpace(stdout.buf.String())
+	switch {
 	case token == "":
 		return "", errors.New("--token-command printed no token on its standard output")
 	case strings.ContainsAny(token, " \t\r\n"):
 		return "", errors.New("--token-command printed more than one word; it must print the token alone")
-	case len(token) < s.minLength:
-		return "", fmt.Errorf("the token from --token-command is %d characters long; tokens shorter than %d cannot be told apart from ordinary text in reports, so they are refused", len(token), s.minLength)
+	}
+	if err := CheckToken("the token from --token-command", token); err != nil {
+		return "", err
 	}
 	s.redactor.AddToken(token)
 	return token, nil
+}
+
+// cappedOutput keeps at most limit bytes of a command's output; beyond that it keeps nothing,
+// calls over once, and swallows the rest so the command is not left blocked on a full pipe.
+type cappedOutput struct {
+	buf      bytes.Buffer
+	limit    int
+	over     func()
+	exceeded bool
+}
+
+func (c *cappedOutput) Write(p []byte) (int, error) {
+	if !c.exceeded && c.buf.Len()+len(p) > c.limit {
+		c.exceeded = true
+		c.buf.Reset()
+		c.over()
+	}
+	if !c.exceeded {
+		c.buf.Write(p)
+	}
+	return len(p), nil
 }
 
 // sendsValidCredentials reports whether the case sends the token as it should be sent; only
@@ -170,6 +237,9 @@ func (e *Engine) exchange(ctx context.Context, c *suites.Case, r *Result) (*suit
 		return ex, err
 	}
 	again, err := e.tokens.renew(ctx, generation)
+	if err != nil && ctx.Err() != nil {
+		return nil, errors.New(explain(ctx, ctx.Err(), false)) // interrupted, or the run's deadline
+	}
 	if err != nil {
 		return nil, fmt.Errorf("the token was refused after it had been accepted, and renewing it failed: %w", err)
 	}

@@ -57,13 +57,18 @@ func TestCommandToken(t *testing.T) {
 		{"command not found", `no-such-command-for-conformance`, "", "exit status 127"},
 		{"no output", `true`, "", "printed no token"},
 		{"more than the token", `echo "Bearer CI-Token-abcdef"`, "", "must print the token alone"},
-		{"too short to redact", `echo "short"`, "", "is 5 characters long"},
+		{"too short to redact", `echo "short"`, "", "the token from --token-command is 5 characters long; tokens shorter than 8 cannot be told apart from ordinary text in reports, so they are refused"},
+		{"a control character, as --token refuses it", `printf 'CI-Token\001abcdef'`, "",
+			"the token from --token-command holds whitespace or a control character; a bearer token is one word of visible characters (RFC 6750 section 2.1)"},
+		{"50 MB in one word", `head -c 50000000 /dev/zero | tr '\0' a`, "", "--token-command printed more than 64 KiB; a token is one short word, so its output is refused"},
+		{"the cap stops a command printing for ever", `yes | tr -d '\n'`, "", "--token-command printed more than 64 KiB; a token is one short word, so its output is refused"},
+		{"64 KiB is still a (long) token", `head -c 65535 /dev/zero | tr '\0' a; echo`, strings.Repeat("a", 65535), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			command, runs := fakeTokenCommand(t, tt.body)
 			redactor := NewRedactor("")
-			src, err := CommandToken(context.Background(), command, 8, redactor)
+			src, err := CommandToken(context.Background(), command, redactor)
 			assert.Equal(t, 1, runs())
 			if tt.wantErr != "" {
 				require.Error(t, err)
@@ -79,15 +84,85 @@ func TestCommandToken(t *testing.T) {
 	}
 }
 
-func TestCommandTokenTimesOut(t *testing.T) {
+// alive reports whether a process runs (a zombie waiting for its parent does not).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, after, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(after, "Z")
+}
+
+// awaitEnd waits a while for a killed process to be gone, and reports whether it is.
+func awaitEnd(pid int) bool {
+	for range 100 {
+		if !alive(pid) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// backgroundPid reads the pid a token command's script wrote, once it is there.
+func backgroundPid(t *testing.T, file string) int {
+	t.Helper()
+	pid, ok := awaitPid(file)
+	require.True(t, ok, "the token command never started its background process")
+	return pid
+}
+
+// awaitPid waits a while for a pid to be written to file; it may run outside the test's goroutine.
+func awaitPid(file string) (int, bool) {
+	for range 100 {
+		if b, err := os.ReadFile(file); err == nil && strings.HasSuffix(string(b), "\n") {
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			return pid, err == nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return 0, false
+}
+
+// The command and everything it started end together, whatever ends it: its timeout, the run's
+// interruption, or its leaving a background process holding its output. Each says so in words.
+func TestCommandTokenIsContained(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc to watch processes in")
+	}
 	defer func(d time.Duration) { TokenCommandTimeout = d }(TokenCommandTimeout)
-	TokenCommandTimeout = 100 * time.Millisecond
-	command, _ := fakeTokenCommand(t, "sleep 10")
-	started := time.Now()
-	_, err := CommandToken(context.Background(), command, 8, NewRedactor(""))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "did not finish within 100ms")
-	assert.Less(t, time.Since(started), 5*time.Second, "a hung command must not hang the run")
+	tests := []struct {
+		name      string
+		body      string
+		timeout   time.Duration
+		interrupt bool
+		wantErr   string
+	}{
+		{"it times out", `sleep 30 & echo $! > "$PIDFILE"; wait`, 300 * time.Millisecond, false,
+			"--token-command did not finish within 300ms"},
+		{"the run is interrupted", `sleep 30 & echo $! > "$PIDFILE"; wait`, time.Minute, true,
+			"the run was interrupted while --token-command ran"},
+		{"a background process holds its output", `sleep 30 & echo $! > "$PIDFILE"; echo CI-Token-abcdef`, time.Minute, false,
+			"--token-command exited but left a background process holding its standard output open (now stopped); redirect that process's output (command >/dev/null &) or wait for it before exiting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			TokenCommandTimeout = tt.timeout
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			t.Setenv("PIDFILE", pidFile)
+			command, _ := fakeTokenCommand(t, tt.body)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.interrupt {
+				go func() { _, _ = awaitPid(pidFile); cancel() }()
+			}
+			_, err := CommandToken(ctx, command, NewRedactor(""))
+			require.EqualError(t, err, tt.wantErr)
+			pid := backgroundPid(t, pidFile)
+			assert.True(t, awaitEnd(pid), "the background process %d outlived the command", pid)
+		})
+	}
 }
 
 // expiringTokens stands for an identity provider in front of the reference server: it accepts
@@ -125,16 +200,28 @@ func (x *expiringTokens) valid(token string) bool {
 	return x.used <= x.firstLife
 }
 
+// expiringFronts starts the reference server and returns a function that puts a fresh
+// expiringTokens in front of it, its CI-Token-1 good for 10 requests.
+func expiringFronts(t *testing.T) func() *httptest.Server {
+	t.Helper()
+	backend, err := refserver.Start(refserver.Options{Token: "backend-token-0000"})
+	require.NoError(t, err)
+	t.Cleanup(backend.Close)
+	backendURL, err := url.Parse(backend.URL)
+	require.NoError(t, err)
+	return func() *httptest.Server {
+		front := httptest.NewServer(&expiringTokens{next: httputil.NewSingleHostReverseProxy(backendURL), backendToken: backend.Token, firstLife: 10})
+		t.Cleanup(front.Close)
+		return front
+	}
+}
+
 // A token that expires in the middle of a run is renewed once and the refused cases are sent
 // again; the auth cases' expected 401s renew nothing; a token that never worked is not renewed;
 // a renewal that fails is a harness error that shows nothing of the command's output.
 func TestExpiredTokenIsRenewed(t *testing.T) {
 	contract, cases := buildCases(t)
-	backend, err := refserver.Start(refserver.Options{Token: "backend-token-0000"})
-	require.NoError(t, err)
-	defer backend.Close()
-	backendURL, err := url.Parse(backend.URL)
-	require.NoError(t, err)
+	newFront := expiringFronts(t)
 
 	tests := []struct {
 		name string
@@ -173,15 +260,15 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			front := httptest.NewServer(&expiringTokens{next: httputil.NewSingleHostReverseProxy(backendURL), backendToken: backend.Token, firstLife: 10})
-			defer front.Close()
+			front := newFront()
 			redactor := NewRedactor("")
 			src := StaticToken("CI-Token-1")
 			runs := func() int { return 0 }
 			if tt.body != "" {
 				var command string
+				var err error
 				command, runs = fakeTokenCommand(t, tt.body)
-				src, err = CommandToken(context.Background(), command, 8, redactor)
+				src, err = CommandToken(context.Background(), command, redactor)
 				require.NoError(t, err)
 			} else {
 				redactor.AddToken("CI-Token-1")
@@ -209,4 +296,39 @@ func outcomes(results []*Result) string {
 		}
 	}
 	return b.String()
+}
+
+// A renewal cut short by an interruption says so, like every case the interruption ends, and
+// leaves no process behind: it is not a failing command.
+func TestInterruptedRenewalSaysInterrupted(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc to watch processes in")
+	}
+	contract, cases := buildCases(t)
+	front := expiringFronts(t)()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	t.Setenv("PIDFILE", pidFile)
+	command, runs := fakeTokenCommand(t, `if [ "$n" -gt 1 ]; then sleep 30 & echo $! > "$PIDFILE"; wait; fi; echo "CI-Token-$n"`)
+	redactor := NewRedactor("")
+	src, err := CommandToken(context.Background(), command, redactor)
+	require.NoError(t, err)
+	eng, err := New(contract, Options{BaseURL: front.URL, Tokens: src, Redactor: redactor, Concurrency: 4})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _, _ = awaitPid(pidFile); cancel() }()
+	results := eng.Run(ctx, cases, nil)
+	assert.Equal(t, 2, runs(), "the renewal ran")
+	reasons := map[string]int{}
+	for _, r := range results {
+		if r.Outcome == Error {
+			reasons[r.Reason]++
+		}
+	}
+	assert.Positive(t, reasons["the run was interrupted before the answer arrived"], "the cases waiting on the renewal: %v", reasons)
+	for reason := range reasons {
+		assert.NotContains(t, reason, "failed")
+		assert.Contains(t, reason, "interrupted")
+	}
+	assert.True(t, awaitEnd(backgroundPid(t, pidFile)), "the renewal's process outlived the run")
 }

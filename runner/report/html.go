@@ -19,16 +19,18 @@ var htmlSource string
 // The page carries its own style and loads nothing: a vendor publishes one file, and a reader
 // opens it offline. html/template escapes every value, so a hostile response body stays text.
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"timestamp": timestamp,
-	"seconds":   seconds,
-	"millis":    func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) },
-	"class":     func(verdict string) string { return strings.ReplaceAll(verdict, " ", "-") },
-	"anchor":    func(id string) string { return "case-" + strings.ReplaceAll(id, "/", "-") },
-	"problem":   isProblem,
-	"headline":  firstFinding,
-	"count":     countCell,
-	"request":   RequestText,
-	"response":  func(r *engine.Result) string { return responseText(r, indentJSON) },
+	"timestamp":    timestamp,
+	"seconds":      seconds,
+	"millis":       func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) },
+	"class":        func(verdict string) string { return strings.ReplaceAll(verdict, " ", "-") },
+	"anchor":       func(id string) string { return "case-" + strings.ReplaceAll(id, "/", "-") },
+	"detailed":     func(r *engine.Result) bool { return isProblem(r) || r.Outcome == engine.ExpectedFail },
+	"requirements": RequirementList,
+	"outdated":     outdatedCounts,
+	"headline":     Headline,
+	"count":        countCell,
+	"request":      RequestText,
+	"response":     func(r *engine.Result) string { return responseText(r, indentJSON) },
 	"indented": func(r *engine.Result) bool {
 		return r.Response != nil && indentJSON(r.Response.Body) != r.Response.Body
 	},

@@ -23,14 +23,17 @@ func Markdown(w io.Writer, run *Run) error {
 	for _, w := range run.Warnings {
 		fmt.Fprintf(&b, "> **%s**\n\n", text(w))
 	}
-	fmt.Fprintf(&b, "%s against %s, %s (%s s). Suite %s, spec sha256 %s, seed %d, strict: %s.\n\n",
+	if run.Baseline != nil {
+		markdownDiff(&b, run.Baseline)
+	}
+	fmt.Fprintf(&b, "%s against %s, %s (%s s). Suite %s (%s), spec sha256 %s, seed %d, strict: %s.\n\n",
 		run.Summary, code(run.Target), timestamp(run.Started), seconds(run.Duration()),
-		run.SuiteVersion, code(run.SpecSHA256), run.Seed, yesNo(run.Strict))
+		run.SuiteVersion, text(run.Build.String()), code(run.SpecSHA256), run.Seed, yesNo(run.Strict))
 
-	b.WriteString("| endpoint | cases | pass | fail | warn | skip | error | not selected |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| endpoint | cases | pass | fail | expected fail | warn | skip | error | not selected |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, t := range run.ByEndpoint() {
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d |\n",
-			cell(code(strings.TrimSpace(t.Method+" "+t.Path))+" "+t.Operation), t.Total, t.Pass, t.Fail, t.Warn, t.Skip, t.Error, t.Disabled)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d | %d |\n",
+			cell(code(strings.TrimSpace(t.Method+" "+t.Path))+" "+t.Operation), t.Total, t.Pass, t.Fail, t.XFail, t.Warn, t.Skip, t.Error, t.Disabled)
 	}
 
 	if run.Preflight != nil && len(run.Preflight.Facts) > 0 {
@@ -46,6 +49,8 @@ func Markdown(w io.Writer, run *Run) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", m.ID, m.Level, cell(text(m.Text)), len(m.Cases))
 		}
 	}
+
+	markdownExpectations(&b, run)
 
 	problems := run.Problems()
 	if len(problems) > 0 {
@@ -93,6 +98,37 @@ func Markdown(w io.Writer, run *Run) error {
 	fmt.Fprintf(&b, "\nFinished %s.\n\n</details>\n", timestamp(run.Finished))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// markdownExpectations lists the expected failures apart from the failures, then every entry of
+// the expectations file with what became of it.
+func markdownExpectations(b *strings.Builder, run *Run) {
+	e := run.Expectations
+	if e == nil {
+		return
+	}
+	if xfail := run.ExpectedFailures(); len(xfail) > 0 {
+		fmt.Fprintf(b, "\n### Expected failures\n\nListed in %s: they do not fail the run, and report.html has their findings.\n\n| case | requirements | expected because |\n|---|---|---|\n", code(e.File))
+		for i, r := range xfail {
+			if i == MaxMarkdownProblems {
+				fmt.Fprintf(b, "\n%d more in report.html and results.json.\n", len(xfail)-i)
+				break
+			}
+			fmt.Fprintf(b, "| %s | %s | %s |\n", cell(code(r.ID)), RequirementList(r), cell(text(r.Reason)))
+		}
+	}
+	fmt.Fprintf(b, "\n### Expectations file %s\n\n", code(e.File))
+	if outdated := e.Outdated(); len(outdated) > 0 {
+		fmt.Fprintf(b, "**Out of date: %s.**\n\n", text(outdatedCounts(outdated)))
+	}
+	b.WriteString("| line | case or requirement | expires | status | what it means |\n|---:|---|---|---|---|\n")
+	for i, entry := range e.Entries {
+		if i == MaxMarkdownProblems {
+			fmt.Fprintf(b, "\n%d more in report.html and results.json.\n", len(e.Entries)-i)
+			break
+		}
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s |\n", entry.Line, cell(code(entry.ID)), entry.Expires, entry.Status, cell(text(entry.Message)))
+	}
 }
 
 // Catalogue writes the requirement catalogue as Markdown: every requirement with the number of

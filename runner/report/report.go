@@ -11,8 +11,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -21,8 +19,9 @@ import (
 	"github.com/contacts-conformance/suite/runner/engine"
 )
 
-// Version is the suite's version, stamped into every report.
-const Version = "0.1.0"
+// Version is the suite's version, stamped into every report. A release is tagged "v" + Version,
+// which `go install ...@v<Version>` installs (a test keeps the README and the action in step).
+const Version = "0.2.0"
 
 // Run is everything a report says about one run.
 type Run struct {
@@ -45,6 +44,48 @@ type Run struct {
 	// what a reader must know before trusting the verdict.
 	InsecureTLS bool     `json:"insecure_tls"`
 	Warnings    []string `json:"warnings,omitempty"`
+
+	// Build says which binary made the run, beside the suite version.
+	Build Build `json:"build"`
+	// Expectations are the expected failures of --expect and what became of each entry.
+	Expectations *Expectations `json:"expectations,omitempty"`
+	// Baseline is what changed since the run of --baseline.
+	Baseline *Diff `json:"baseline,omitempty"`
+}
+
+// Build identifies the binary that made a run, from the build information Go stamps into it.
+type Build struct {
+	// Module is the main module's path; Version its version: the release tag for
+	// `go install ...@v0.2.0`, a pseudo-version for a build of a clone, or "(devel)".
+	Module  string `json:"module"`
+	Version string `json:"version"`
+	// Revision is the VCS commit, Time its date and Modified whether the tree had uncommitted
+	// changes. They are unknown (left out) for a binary installed from the module proxy, whose
+	// Version names the code instead.
+	Revision string `json:"vcs_revision,omitempty"`
+	Time     string `json:"vcs_time,omitempty"`
+	Modified *bool  `json:"vcs_modified,omitempty"`
+	// Go is the toolchain that built the binary.
+	Go string `json:"go_version"`
+}
+
+// String is the build as one line: "module v0.2.0, revision 29386a3c..., modified: no, go1.26.8".
+func (b Build) String() string {
+	version, revision, modified := b.Version, b.Revision, "unknown"
+	if version == "" {
+		version = "unknown"
+	}
+	if revision == "" {
+		revision = "unknown"
+	}
+	if b.Modified != nil {
+		modified = yesNo(*b.Modified)
+	}
+	s := fmt.Sprintf("module %s, revision %s, modified: %s", version, revision, modified)
+	if b.Go != "" {
+		s += ", " + b.Go
+	}
+	return s
 }
 
 // Files are the reports --out writes, by file name.
@@ -53,32 +94,6 @@ var Files = []struct {
 	Write func(io.Writer, *Run) error
 }{
 	{"junit.xml", JUnit}, {"results.json", JSON}, {"report.html", HTML}, {"summary.md", Markdown},
-}
-
-// WriteFile writes a report atomically, so a crashed run never leaves half a file for CI to read.
-func WriteFile(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".report-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	// A temporary file is private; a report is meant to be published.
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	return nil
 }
 
 // JSON writes the machine-readable results, with the verdict they come to.
@@ -171,7 +186,7 @@ func JUnit(w io.Writer, run *Run) error {
 		c := junitCase{Name: r.ID, Classname: "conformance." + r.Area, Time: seconds(r.Duration)}
 		switch r.Outcome {
 		case engine.Fail:
-			c.Failure = &junitMessage{Message: firstFinding(r), Type: "conformance", Text: Detail(r)}
+			c.Failure = &junitMessage{Message: Headline(r), Type: "conformance", Text: Detail(r)}
 			c.SystemOut = Exchange(r)
 			s.Failures++
 		case engine.Error:
@@ -187,6 +202,12 @@ func JUnit(w io.Writer, run *Run) error {
 			s.Disabled++
 		case engine.Warn:
 			c.SystemOut = "WARNING (SHOULD level, not failing without --strict)\n" + Detail(r) + "\n" + Exchange(r)
+		case engine.ExpectedFail:
+			// JUnit knows no expected failure; like pytest's xfail it is a skip of its own type,
+			// so a dashboard neither counts it as passing nor turns red.
+			c.Skipped = &junitMessage{Message: r.Reason, Type: "expected-failure"}
+			c.SystemOut = "EXPECTED FAILURE (listed in the expectations file; not failing the run)\n" + Detail(r) + "\n" + Exchange(r)
+			s.Skipped++
 		}
 		var notes strings.Builder
 		for _, n := range r.Notes {
@@ -200,6 +221,10 @@ func JUnit(w io.Writer, run *Run) error {
 	if p := preflightSuite(run); p != nil {
 		root.add(p.junitCounts)
 		root.Suites = append(root.Suites, *p)
+	}
+	if s := expectationsSuite(run); s != nil {
+		byArea[s.Name] = s
+		areas = append(areas, s.Name)
 	}
 	for _, a := range areas {
 		s := byArea[a]
@@ -248,14 +273,49 @@ func preflightSuite(run *Run) *junitSuite {
 	return s
 }
 
+// expectationsSuite is a test suite of the expectations file's entries, after the areas: an entry
+// that expects a failure that did not happen, or that expired, fails there, so a dashboard shows
+// why a run whose cases all passed is red.
+func expectationsSuite(run *Run) *junitSuite {
+	e := run.Expectations
+	if e == nil {
+		return nil
+	}
+	s := &junitSuite{Name: "expectations", Properties: properties(run)}
+	for _, entry := range e.Entries {
+		c := junitCase{Name: e.Where(entry) + ": " + entry.ID, Classname: "conformance.expectations", Time: seconds(0)}
+		switch entry.Status {
+		case EntryUnexpectedPass, EntryExpired:
+			c.Failure = &junitMessage{Message: entry.Message, Type: entry.Status, Text: entry.Message + "\nreason: " + entry.Reason + "\nexpires: " + entry.Expires}
+			s.Failures++
+		case EntryNotRun:
+			c.Skipped = &junitMessage{Message: entry.Message, Type: entry.Status}
+			s.Skipped++
+		default:
+			c.SystemOut = entry.Message
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	return s
+}
+
 func properties(run *Run) []junitProperty {
 	props := []junitProperty{
-		{"suite_version", run.SuiteVersion}, {"spec_sha256", run.SpecSHA256}, {"verdict", run.Verdict()},
+		{"suite_version", run.SuiteVersion}, {"build.module", run.Build.Module}, {"build.version", run.Build.Version},
+		{"build.vcs_revision", run.Build.Revision}, {"build.vcs_modified", boolText(run.Build.Modified)}, {"build.go_version", run.Build.Go},
+		{"spec_sha256", run.SpecSHA256}, {"verdict", run.Verdict()},
 		{"target", run.Target}, {"seed", fmt.Sprint(run.Seed)},
 		{"started", timestamp(run.Started)}, {"finished", timestamp(run.Finished)},
 	}
 	for _, w := range run.Warnings {
 		props = append(props, junitProperty{"warning", w})
+	}
+	if e := run.Expectations; e != nil {
+		props = append(props, junitProperty{"expectations.file", e.File}, junitProperty{"expectations.sha256", e.SHA256})
+	}
+	if d := run.Baseline; d != nil {
+		props = append(props, junitProperty{"baseline.file", d.Old.File}, junitProperty{"baseline.changes", d.Counts()})
 	}
 	for _, k := range run.ConfigKeys() {
 		props = append(props, junitProperty{"config." + k, run.Config[k]})
@@ -263,7 +323,8 @@ func properties(run *Run) []junitProperty {
 	return props
 }
 
-func firstFinding(r *engine.Result) string {
+// Headline is what went wrong in a case, in one line: its first MUST finding, or its reason.
+func Headline(r *engine.Result) string {
 	for _, f := range r.Findings {
 		if f.Level == "MUST" {
 			return fmt.Sprintf("%s: expected %s, got %s", f.RequirementID, f.Expected, f.Actual)

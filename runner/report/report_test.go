@@ -57,6 +57,7 @@ func sampleRun() *Run {
 	}
 	return &Run{
 		SuiteVersion: Version, SpecSHA256: strings.Repeat("ab", 32), Target: "https://staging.example.com/v1",
+		Build:   Build{Module: "github.com/contacts-conformance/suite", Version: "v" + Version, Go: "go1.26.0"},
 		Started: started, Finished: started.Add(12 * time.Second), Seed: 42,
 		Config: map[string]string{"base_url": "https://staging.example.com/v1", "token": "[REDACTED]", "token_command": "(none)",
 			"timeout": "10s", "seed": "42", "concurrency": "8", "strict": "false", "run": "", "skip": "methods|auth"},
@@ -223,7 +224,7 @@ func TestHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	assert.Contains(t, out, "&lt;script&gt;alert(1)&lt;/script&gt;", "the hostile body is shown as text")
 	for _, want := range []string{
 		"not conformant", Version, strings.Repeat("ab", 32), "2025-03-01T02:00:00Z", "--seed 42",
-		"<code>GET /contact/{id}</code></td><td>getContactById</td><td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n hot o-fail\">1</td><td class=\"n hot o-warn\">1</td><td class=\"n\">1</td><td class=\"n zero\">0</td><td class=\"n zero\">0</td>",
+		"<code>GET /contact/{id}</code></td><td>getContactById</td><td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n hot o-fail\">1</td><td class=\"n zero\">0</td><td class=\"n hot o-warn\">1</td><td class=\"n\">1</td><td class=\"n zero\">0</td><td class=\"n zero\">0</td>",
 		"<code>GET /phone_number</code></td><td>listPhoneNumbers</td><td class=\"n\">1</td>",
 		"<td>token</td><td><code>[REDACTED]</code></td>",
 		"<td>skip</td><td><code>methods|auth</code></td>",
@@ -253,8 +254,8 @@ func TestMarkdownSummary(t *testing.T) {
 	assert.True(t, strings.HasPrefix(out, "## Contacts API conformance: not conformant\n"))
 	for _, want := range []string{
 		"6 cases: 1 passed, 1 failed, 1 warnings, 1 skipped, 1 errors, 1 not selected",
-		"Suite " + Version, strings.Repeat("ab", 32), "2025-03-01T02:00:00Z", "seed 42",
-		"| `GET /contact/{id}` getContactById | 4 | 1 | 1 | 1 | 1 | 0 | 0 |",
+		"Suite " + Version + " (module v" + Version + ", revision unknown, modified: unknown, go1.26.0)", strings.Repeat("ab", 32), "2025-03-01T02:00:00Z", "seed 42",
+		"| `GET /contact/{id}` getContactById | 4 | 1 | 1 | 0 | 1 | 1 | 0 | 0 |",
 		"| OK-002 | MUST |", "| AUTH-002 | SHOULD |",
 		"#### FAIL `ok/known/getContactById`", "#### WARN `auth/missing-header-unknown-id/getContactById`", "#### ERROR `list/limit-1/listCampaigns`",
 		"```sh\n" + curlLine + "\n```", "| token | `[REDACTED]` |",

@@ -19,18 +19,33 @@ const (
 	// Incomplete means harness errors kept cases from running and nothing failed: the run
 	// cannot vouch for the server either way.
 	Incomplete = "incomplete"
+	// KnownFailures means every failure was one the expectations file lists: the run passes,
+	// but the server does not meet the whole contract, so it is not called conformant.
+	KnownFailures = "known failures"
+	// OutdatedExpectations means the server failed nothing unexpected, but the expectations file
+	// lists a failure that did not happen, or an entry past its expiry date: the file, not the
+	// server, needs an edit, and the run fails until it gets one.
+	OutdatedExpectations = "expectations out of date"
 )
 
+// Verdicts are every verdict a run can come to.
+var Verdicts = []string{Conformant, KnownFailures, NotConformant, OutdatedExpectations, Incomplete}
+
 // Verdict is what the run comes to: a conformance failure is a verdict even when some cases
-// could not run; harness errors alone leave it incomplete.
+// could not run; an out-of-date expectations file is a fact too; harness errors alone leave the
+// run incomplete; failures that were all expected make known failures.
 func (run *Run) Verdict() string {
 	switch {
 	case run.Preflight.Failed():
 		return Incomplete
 	case run.Summary.Fail > 0:
 		return NotConformant
+	case len(run.Expectations.Outdated()) > 0:
+		return OutdatedExpectations
 	case run.Summary.Error > 0:
 		return Incomplete
+	case run.Summary.XFail > 0:
+		return KnownFailures
 	default:
 		return Conformant
 	}
@@ -43,29 +58,34 @@ func (run *Run) VerdictReason() string {
 	if run.Preflight.Failed() {
 		return fmt.Sprintf("The preflight failed, so no case was judged: %s.", strings.TrimSuffix(run.Preflight.Failure, "."))
 	}
+	var reason string
 	switch run.Verdict() {
 	case NotConformant:
-		var ids []string
-		for _, r := range run.Results {
-			for _, f := range r.Findings {
-				if r.Outcome == engine.Fail && !slices.Contains(ids, f.RequirementID) {
-					ids = append(ids, f.RequirementID)
-				}
-			}
-		}
-		sort.Strings(ids)
-		reason := fmt.Sprintf("%s of %d failed: the server broke %s.", cases(s.Fail), s.Total, strings.Join(ids, ", "))
+		reason = fmt.Sprintf("%s of %d failed: the server broke %s.", cases(s.Fail), s.Total, strings.Join(run.brokenRequirements(engine.Fail), ", "))
 		if s.Error > 0 {
 			reason += fmt.Sprintf(" %s could not be run.", cases(s.Error))
 		}
+		return reason + run.expectationsReason()
+	case OutdatedExpectations:
+		reason = fmt.Sprintf("The server failed no case unexpectedly, but %s is out of date: %s.", run.Expectations.File, outdatedCounts(run.Expectations.Outdated()))
+		if s.Error > 0 {
+			reason += fmt.Sprintf(" %s could not be run.", cases(s.Error))
+		}
+		if s.XFail > 0 {
+			reason += fmt.Sprintf(" %s failed as expected.", cases(s.XFail))
+		}
 		return reason
 	case Incomplete:
-		return fmt.Sprintf("%s of %d could not be run (harness errors) and none failed: the run vouches for the server neither way.", cases(s.Error), s.Total)
+		return fmt.Sprintf("%s of %d could not be run (harness errors) and none failed: the run vouches for the server neither way.", cases(s.Error), s.Total) + run.expectationsReason()
+	case KnownFailures:
+		reason = fmt.Sprintf("%s failed as expected (listed in %s until their entries expire): the server breaks %s. The other %s run met every MUST requirement.",
+			cases(s.XFail), run.Expectations.File, strings.Join(run.brokenRequirements(engine.ExpectedFail), ", "), cases(s.Pass+s.Warn))
+	default:
+		if s.Pass+s.Warn == 0 {
+			return "No case was run, so nothing was checked."
+		}
+		reason = fmt.Sprintf("The %s run met every MUST requirement.", cases(s.Pass+s.Warn))
 	}
-	if s.Pass+s.Warn == 0 {
-		return "No case was run, so nothing was checked."
-	}
-	reason := fmt.Sprintf("The %s run met every MUST requirement.", cases(s.Pass+s.Warn))
 	if s.Warn > 0 {
 		reason += fmt.Sprintf(" %s missed a SHOULD-level requirement (warnings; --strict makes them fail).", cases(s.Warn))
 	}
@@ -73,6 +93,61 @@ func (run *Run) VerdictReason() string {
 		reason += fmt.Sprintf(" %s skipped for want of configuration.", cases(s.Skip))
 	}
 	return reason
+}
+
+// brokenRequirements are the requirements with findings in the cases of the outcome, sorted.
+func (run *Run) brokenRequirements(outcome engine.Outcome) []string {
+	var ids []string
+	for _, r := range run.Results {
+		if r.Outcome != outcome {
+			continue
+		}
+		for _, f := range r.Findings {
+			if !slices.Contains(ids, f.RequirementID) {
+				ids = append(ids, f.RequirementID)
+			}
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// expectationsReason adds what a verdict that outranks them leaves unsaid about the expectations.
+func (run *Run) expectationsReason() string {
+	var reason string
+	if n := run.Summary.XFail; n > 0 {
+		reason += fmt.Sprintf(" %s failed as expected.", cases(n))
+	}
+	if outdated := run.Expectations.Outdated(); len(outdated) > 0 {
+		reason += fmt.Sprintf(" %s is out of date too: %s.", run.Expectations.File, outdatedCounts(outdated))
+	}
+	return reason
+}
+
+// outdatedCounts says what makes an expectations file out of date.
+func outdatedCounts(entries []ExpectEntry) string {
+	var passed, expired int
+	for _, e := range entries {
+		if e.Status == EntryExpired {
+			expired++
+		} else {
+			passed++
+		}
+	}
+	var parts []string
+	switch {
+	case passed == 1:
+		parts = append(parts, "1 entry lists a failure that did not happen (an unexpected pass: remove its line)")
+	case passed > 1:
+		parts = append(parts, fmt.Sprintf("%d entries list failures that did not happen (unexpected passes: remove their lines)", passed))
+	}
+	switch {
+	case expired == 1:
+		parts = append(parts, "1 entry is past its expiry date and excuses nothing")
+	case expired > 1:
+		parts = append(parts, fmt.Sprintf("%d entries are past their expiry dates and excuse nothing", expired))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // cases is "1 case" or "n cases".

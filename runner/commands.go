@@ -1,0 +1,185 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/contacts-conformance/suite/runner/config"
+	"github.com/contacts-conformance/suite/runner/expect"
+	"github.com/contacts-conformance/suite/runner/report"
+	"github.com/contacts-conformance/suite/spec"
+	"github.com/contacts-conformance/suite/suites"
+)
+
+// loadComparison reads the expectations file and the baseline a run is held against; either may
+// be absent (nil).
+func loadComparison(c config.Comparison, contract *spec.Contract) (*expect.File, *report.Run, error) {
+	var file *expect.File
+	var baseline *report.Run
+	var err error
+	if c.ExpectFile != "" {
+		if file, err = expect.Load(c.ExpectFile, catalogue(contract)); err != nil {
+			return nil, nil, fmt.Errorf("--expect %s", err)
+		}
+	}
+	if c.BaselineFile != "" {
+		if baseline, err = report.ReadRun(c.BaselineFile); err != nil {
+			return nil, nil, fmt.Errorf("--baseline %s", err)
+		}
+	}
+	return file, baseline, nil
+}
+
+// catalogue is every case id and requirement id the suite has, whatever the configuration, so an
+// expectations file is checked against the same list everywhere.
+func catalogue(contract *spec.Contract) expect.Catalogue {
+	cat := expect.Catalogue{Cases: map[string]bool{}, Requirements: map[string]bool{}}
+	for _, c := range suites.Build(contract, catalogueConfig) {
+		cat.Cases[c.ID] = true
+	}
+	for _, r := range suites.Requirements() {
+		cat.Requirements[r.ID] = true
+	}
+	return cat
+}
+
+// checksOf maps each case to the requirements it checks.
+func checksOf(cases []*suites.Case) map[string][]string {
+	checks := make(map[string][]string, len(cases))
+	for _, c := range cases {
+		for _, r := range c.Requirements() {
+			checks[c.ID] = append(checks[c.ID], r.ID)
+		}
+	}
+	return checks
+}
+
+// commandFlags are a command's flags and the usage its --help prints to stdout; a bad flag is one
+// line on stderr.
+type commandFlags struct {
+	*flag.FlagSet
+	usage string
+}
+
+func newCommandFlags(name, usage string) *commandFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &commandFlags{fs, usage}
+}
+
+// parse parses the command's flags; done means the command is over (help was printed, or a bad
+// flag reported) with that exit code.
+func (fs *commandFlags) parse(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintln(stdout, fs.usage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		return exitConformant, true
+	case err != nil:
+		fmt.Fprintf(stderr, "runner %s: %s (see %s --help)\n", fs.Name(), oneLine(err), fs.Name())
+		return exitNoRun, true
+	}
+	return 0, false
+}
+
+// expectCommand prints a starting expectations file from a run's failures.
+func expectCommand(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newCommandFlags("expect", "usage: contacts-conformance expect --from results.json [--days 30] > conformance.expect\n\n"+
+		"Prints an expectations file listing every failing case of the run, each expiring in --days days,\n"+
+		"the reason left to fill in. Give it to a run with --expect. Exit 0, or 2 when the file cannot be read.\n")
+	from := fs.String("from", "", "the results.json of the run whose failures to list")
+	days := fs.Int("days", 30, "days until the entries expire (1 to 365)")
+	if code, done := fs.parse(args, stdout, stderr); done {
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "runner expect: unexpected argument %q (give the run with --from FILE)\n", fs.Arg(0))
+		return exitNoRun
+	case *from == "":
+		fmt.Fprintln(stderr, "runner expect: give the run's results with --from results.json")
+		return exitNoRun
+	case *days < 1 || *days > 365:
+		fmt.Fprintf(stderr, "runner expect: --days %d is not between 1 and 365; an expected failure is meant to be revisited\n", *days)
+		return exitNoRun
+	}
+	run, err := report.ReadRun(*from)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner expect: --from %s\n", err)
+		return exitNoRun
+	}
+	contract, err := spec.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "runner expect: %s\n", oneLine(err))
+		return exitNoRun
+	}
+	entries, unknown := expect.FromRun(run, time.Now().AddDate(0, 0, *days), catalogue(contract))
+	for _, id := range unknown {
+		fmt.Fprintf(stderr, "runner expect: left out %s: this suite version has no such case\n", id)
+	}
+	if err := expect.Write(stdout, expect.GeneratedHeader(run, *from), entries); err != nil {
+		fmt.Fprintf(stderr, "runner expect: %s\n", err)
+		return exitNoRun
+	}
+	if len(entries) == 0 {
+		fmt.Fprintf(stderr, "runner expect: %s has no failing case, so the file lists none\n", *from)
+	}
+	return exitConformant
+}
+
+// diffCommand compares two runs; a new failure is exit 1.
+func diffCommand(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newCommandFlags("diff", "usage: contacts-conformance diff OLD.json NEW.json\n\n"+
+		"Compares two results.json files, cases matched by id: new failures, fixed cases, cases still\n"+
+		"failing, other changed outcomes, and changed settings (suite version, build, spec, configuration).\n"+
+		"Exit 1 when a case fails in NEW that did not in OLD, 0 otherwise, 2 when a file is not a results file.\n")
+	if code, done := fs.parse(args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintf(stderr, "runner diff: give two results files, OLD.json NEW.json (got %d)\n", fs.NArg())
+		return exitNoRun
+	}
+	var runs [2]*report.Run
+	for i, path := range fs.Args() {
+		run, err := report.ReadRun(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "runner diff: %s\n", err)
+			return exitNoRun
+		}
+		runs[i] = run
+	}
+	d := report.Compare(runs[0], runs[1], fs.Arg(0), fs.Arg(1))
+	if err := report.WriteDiffText(stdout, d); err != nil {
+		fmt.Fprintf(stderr, "runner diff: %s\n", err)
+		return exitNoRun
+	}
+	if d.HasNewFailures() {
+		return exitFailures
+	}
+	return exitConformant
+}
+
+// versionCommand prints the version line.
+func versionCommand(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newCommandFlags("version", "usage: contacts-conformance --version\n\n"+
+		"Prints the suite version, then the module version, the VCS revision, whether the tree was\n"+
+		"modified and the Go version, from the build information (unknown where the binary carries none).\n")
+	if code, done := fs.parse(args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "runner version: unexpected argument %q\n", fs.Arg(0))
+		return exitNoRun
+	}
+	fmt.Fprintln(stdout, versionLine(buildInfo()))
+	return exitConformant
+}

@@ -91,7 +91,7 @@ func TestExpectationsEndToEnd(t *testing.T) {
 		require.Equal(t, exitConformant, o.code, o.stdout+o.stderr)
 		assert.Contains(t, o.stdout, "XFAIL ok/known/getContactById  a valid request is answered 200 with the record(s) of the token's company (expected failure: "+where+" (expires "+in30+")")
 		assert.Contains(t, o.stdout, "\nExpected failures (listed in "+expectFile+"; they do not fail the run):\n  XFAIL ok/known/getContactById  OK-002\n")
-		assert.Regexp(t, `\n115 cases: 114 passed, 0 failed, 1 expected failures, 0 warnings, 0 skipped, 0 errors, 0 not selected: known failures\n$`, o.stdout)
+		assert.Regexp(t, `\n\d+ cases: \d+ passed, 0 failed, 1 expected failures, 0 warnings, 0 skipped, 0 errors, 0 not selected: known failures\n$`, o.stdout)
 		assert.NotContains(t, o.stdout, "\nFindings:", "an expected failure is not printed as a failure")
 		r := readResults(t, out)
 		assert.Equal(t, report.KnownFailures, r.Verdict)

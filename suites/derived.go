@@ -194,7 +194,9 @@ func (b builder) acceptCases() []*Case {
 	for _, v := range acceptVariants {
 		expect, title := http.StatusOK, v.title+" is answered in JSON, as without it"
 		checks := []Check{expectAcceptAnswer(v.admitsJSON), expectNoServerError}
-		served := b.servedChecks()
+		// The answer is the one without the header: its envelope says so; what the record holds
+		// is the ok case's business, judged once rather than once per Accept header.
+		served := []Check{expectOKEnvelope}
 		if !v.admitsJSON {
 			expect, title = http.StatusNotAcceptable, v.title+" is answered 406 with the error envelope, or in JSON as without it"
 			checks = append(checks, onStatus(http.StatusNotAcceptable, expectErrorEnvelope()))

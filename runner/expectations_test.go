@@ -31,7 +31,7 @@ func countedServer(t *testing.T, fault string) (*refserver.Server, *atomic.Int64
 
 func runArgs(srv *refserver.Server, out string, extra ...string) []string {
 	return append([]string{"--base-url", srv.URL, "--token", srv.Token, "--contact-id", srv.ContactID,
-		"--foreign-contact-id", srv.ForeignContactID, "--seed", "3", "--out", out}, extra...)
+		"--foreign-contact-id", srv.ForeignContactID, "--seed", "3", "--explore", "0", "--out", out}, extra...)
 }
 
 type resultsFile struct {

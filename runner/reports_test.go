@@ -166,7 +166,7 @@ func TestSelection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := runWith(t, nil, append([]string{"--seed", "1"}, tt.args...)...)
+			o := runWith(t, nil, append([]string{"--seed", "1", "--explore", "0"}, tt.args...)...)
 			require.Equal(t, exitConformant, o.code, o.stderr)
 			ran := regexp.MustCompile(`(?m)^PASS  (\S+)`).FindAllStringSubmatch(o.stdout, -1)
 			require.NotEmpty(t, ran)

@@ -223,6 +223,10 @@ func TestNoFalseAlarms(t *testing.T) {
 			tt.witness(t, srv)
 			srv.Close()
 			requireAllPass(t, runSuite(t, contract, tt.opts, true))
+			for seed := int64(1); seed <= 3; seed++ {
+				generated, _ := runExplore(t, contract, tt.opts, seed)
+				requireAllPass(t, generated)
+			}
 		})
 	}
 }

@@ -48,6 +48,9 @@ type Case struct {
 	Checks []Check
 	// Skip, when set, says which missing input keeps the case from running, naming the flag.
 	Skip string
+	// Shrink, set on a generated case, makes it as small and plain as it can be while
+	// stillFails says the smaller case fails the same way; it returns the smallest found.
+	Shrink func(stillFails func(*Case) bool) *Case
 }
 
 // Requirements lists the requirements the case checks, each once, ordered by id.

@@ -73,25 +73,31 @@ var (
 )
 
 // integerValues derives the values of an integer parameter from its schema's bounds and format.
+// withinBounds reports whether n lies within the integer schema's bounds.
+func withinBounds(schema *openapi3.Schema, n *big.Int) bool {
+	lo, hi := schemaBounds(schema)
+	return (lo == nil || n.Cmp(lo) >= 0) && (hi == nil || n.Cmp(hi) <= 0)
+}
+
+// judgeInteger is the validity of a number written canonically: within the bounds it is valid,
+// unless past the sizes a server without a declared format may parse it into.
+func judgeInteger(schema *openapi3.Schema, n *big.Int) (Validity, string) {
+	switch {
+	case !withinBounds(schema, n):
+		return Invalid, ""
+	case schema.Format == "int32" || n.Cmp(int32Max) <= 0:
+		return Valid, ""
+	case schema.Format == "int64" && n.Cmp(int64Max) <= 0:
+		return Valid, ""
+	default:
+		return Open, openMagnitude
+	}
+}
+
 func integerValues(schema *openapi3.Schema, maxItems bool) []Value {
 	lo, hi := schemaBounds(schema)
-	valid := func(n *big.Int) bool {
-		return (lo == nil || n.Cmp(lo) >= 0) && (hi == nil || n.Cmp(hi) <= 0)
-	}
-	// judge is the validity of a number written canonically: within the bounds it is valid,
-	// unless past the sizes a server without a declared format may parse it into.
-	judge := func(n *big.Int) (Validity, string) {
-		switch {
-		case !valid(n):
-			return Invalid, ""
-		case schema.Format == "int32" || n.Cmp(int32Max) <= 0:
-			return Valid, ""
-		case schema.Format == "int64" && n.Cmp(int64Max) <= 0:
-			return Valid, ""
-		default:
-			return Open, openMagnitude
-		}
-	}
+	valid := func(n *big.Int) bool { return withinBounds(schema, n) }
+	judge := func(n *big.Int) (Validity, string) { return judgeInteger(schema, n) }
 	var out []Value
 	seen := map[string]bool{}
 	// add adds a number written canonically; bounds says whether a list it limits is checked

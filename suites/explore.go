@@ -258,13 +258,14 @@ func (g *generator) randomUUID() Value {
 	return uuidValue(id)
 }
 
-// uuidValue judges an id: a UUID of RFC 9562's variant is valid, one of another variant open,
-// anything else invalid.
+// uuidValue judges an id: a UUID of RFC 9562's variant is valid, and so are nil and max; one of
+// another variant is open; anything else invalid.
 func uuidValue(id string) Value {
 	v := Value{Class: "random", Raw: []string{id}, Validity: Invalid}
 	if spec.IsUUID(id) {
 		v.Validity = Valid
-		if variant := strings.ToLower(id)[19]; !strings.ContainsRune("89ab", rune(variant)) {
+		special := strings.Trim(id, "0-") == "" || strings.Trim(strings.ToLower(id), "f-") == ""
+		if variant := strings.ToLower(id)[19]; !special && !strings.ContainsRune("89ab", rune(variant)) {
 			v.Validity, v.Why = Open, openVariant
 		}
 	}

@@ -168,7 +168,11 @@ func (e *Engine) shrink(ctx context.Context, c *suites.Case, r *Result, sig stri
 		return false
 	})
 	if shrunk != nil && best != r {
-		best.Notes = append(best.Notes, fmt.Sprintf("shrunk in %d requests to %s", spent, strings.TrimPrefix(shrunk.Title, "generated: ")))
+		requests := "requests"
+		if spent == 1 {
+			requests = "request"
+		}
+		best.Notes = append(best.Notes, fmt.Sprintf("shrunk in %d %s to %s", spent, requests, strings.TrimPrefix(shrunk.Title, "generated: ")))
 		best.Title = shrunk.Title
 	}
 	return best, spent

@@ -41,6 +41,9 @@ func catalogue(contract *spec.Contract) expect.Catalogue {
 	for _, c := range suites.Build(contract, catalogueConfig) {
 		cat.Cases[c.ID] = true
 	}
+	for _, id := range suites.ExploreResultIDs(contract) {
+		cat.Cases[id] = true
+	}
 	for _, r := range suites.Requirements() {
 		cat.Requirements[r.ID] = true
 	}

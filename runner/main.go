@@ -189,18 +189,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	out.preflight(preflight)
 	var results []*engine.Result
+	var exploration *engine.Exploration
 	if preflight.Failed() {
 		fmt.Fprintf(stderr, "%s%s\n", failure, preflight.Failure)
 		results = eng.Unjudged(cases, "not run: the preflight failed: "+preflight.Failure)
 	} else {
 		// Expectations apply to each case as it ends, so the line it prints already says
 		// "expected failure"; the engine never sees them.
-		results = eng.Run(ctx, cases, func(i int, r *engine.Result) {
+		judge := func(i int, r *engine.Result) {
 			if expectations != nil {
 				expectations.Judge(r, cfg.Strict, started)
 			}
 			out.result(i, r)
-		})
+		}
+		results = eng.Run(ctx, cases, judge)
+		// The generative phase comes after the fixed cases, so that its findings, shrunk, are
+		// reported once each after everything the catalogue names.
+		var explored []*engine.Result
+		explored, exploration = eng.Explore(ctx, suites.Explore(contract, built, cfg.Explore), cfg.Seed)
+		out.total += len(explored)
+		for i, r := range explored {
+			judge(len(results)+i, r)
+		}
+		results = append(results, explored...)
 	}
 	if after := eng.TokenExpiredAfter(); after > 0 {
 		warnings = append(warnings, fmt.Sprintf("WARNING: the token stopped being accepted after %d requests (it expired mid-run); the cases refused from then on ended as errors; use --token-command to renew it", after))
@@ -209,7 +220,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		SuiteVersion: report.Version, Build: build, SpecSHA256: contract.Hash, Target: redactor.String(target),
 		Started: started, Finished: time.Now(), Seed: cfg.Seed, Strict: cfg.Strict,
 		Config: cfg.Redacted(), Endpoints: report.EndpointsOf(contract),
-		Summary: engine.Summarize(results), Results: results, Preflight: preflight,
+		Summary: engine.Summarize(results), Results: results, Preflight: preflight, Exploration: exploration,
 		InsecureTLS: cfg.Insecure, Warnings: warnings,
 	}
 	run.Config["base_url"] = run.Target

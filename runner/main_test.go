@@ -152,7 +152,7 @@ func TestMissingInputsSkipNamingTheFlag(t *testing.T) {
 	srv, err := refserver.Start(refserver.Options{})
 	require.NoError(t, err)
 	defer srv.Close()
-	o := runWith(t, nil, "--base-url", srv.URL, "--token", srv.Token)
+	o := runWith(t, nil, "--base-url", srv.URL, "--token", srv.Token, "--explore", "0")
 	require.Equal(t, exitConformant, o.code, o.stdout+o.stderr)
 	assert.Contains(t, o.stdout, "SKIP  ok/known/getContactById")
 	assert.Contains(t, o.stdout, "set --contact-id or CONFORMANCE_CONTACT_ID")

@@ -176,6 +176,9 @@ func (t *textReporter) summary(run *report.Run, renewals int) {
 	} else {
 		t.printErrors(errored)
 	}
+	if line := run.ExplorationLine(); line != "" {
+		fmt.Fprintf(t.w, "\n%s\n", line)
+	}
 	t.printExpectations(run)
 	t.printBaseline(run.Baseline)
 	if renewals > 0 {
@@ -263,6 +266,19 @@ func (t *textReporter) printBaseline(d *report.Diff) {
 	}
 }
 
+// printExplorePlan says what the generative phase of a run with this budget sends.
+func printExplorePlan(w io.Writer, c *spec.Contract, cfg suites.Config, budget int) {
+	if budget == 0 {
+		fmt.Fprintln(w, "\nGenerated inputs: none (--explore 0)")
+		return
+	}
+	ops, share, classes := suites.ExploreShares(c, cfg, budget)
+	fmt.Fprintf(w, "\nGenerated inputs (--explore %d, drawn with the seed; each distinct finding is shrunk and reported as explore/<invariant>-<status class>/<operation>):\n", budget)
+	for _, op := range ops {
+		fmt.Fprintf(w, "  %-40s %4d inputs, first one of each of its %d classes of value, then at random\n", op, share[op], classes[op])
+	}
+}
+
 // catalogueConfig builds every case the suites have, whatever the user configured, with fixed
 // ids and seed, so docs/requirements.md changes only when the catalogue does.
 var catalogueConfig = suites.Config{
@@ -305,5 +321,6 @@ func printCatalogue(w io.Writer, c *spec.Contract, cfg *config.Config, sel engin
 		}
 		fmt.Fprintf(w, "  %-55s %s\n  %55s %s\n", cs.ID, strings.Join(ids, " "), "", cs.Title)
 	}
+	printExplorePlan(w, c, suites.Config{ContactID: cfg.ContactID, Seed: cfg.Seed, HaveToken: true}, cfg.Explore)
 	return selected
 }

@@ -49,13 +49,24 @@ type Operation struct {
 	// x-conformance-input): "contact" for an operation that reads the contacts the user names
 	// with --contact-id and --foreign-contact-id. Empty when the user gives none.
 	Input string
-	// QueryParams are the documented query parameters, by name.
-	QueryParams map[string]*openapi3.Parameter
-	Secured     bool
+	// Params are the documented parameters, the path's first, then the query's, each by name.
+	Params  []*Param
+	Secured bool
 	// Statuses are the documented response codes, ascending.
 	Statuses []int
 	Op       *openapi3.Operation
 	route    *routers.Route
+}
+
+// Param is one documented parameter, as the suites derive values for it.
+type Param struct {
+	Name     string
+	In       string // openapi3.ParameterInPath or openapi3.ParameterInQuery
+	Required bool
+	Schema   *openapi3.Schema
+	// MaxItems marks a query parameter that bounds how many items a list holds
+	// (x-conformance-max-items), so that a list's length is checked against its value.
+	MaxItems bool
 }
 
 // Documents reports whether the operation documents the status code.
@@ -109,18 +120,31 @@ func LoadData(data []byte) (*Contract, error) {
 			if op.OperationID == "" {
 				return nil, fmt.Errorf("spec: %s %s has no operationId; every case is named after one", method, path)
 			}
-			o := &Operation{ID: op.OperationID, Method: method, Path: path, Op: op, QueryParams: map[string]*openapi3.Parameter{}}
+			o := &Operation{ID: op.OperationID, Method: method, Path: path, Op: op}
 			for _, p := range append(item.Parameters, op.Parameters...) {
-				switch p.Value.In {
-				case openapi3.ParameterInPath:
-					o.IDParam = p.Value.Name
-					if input, ok := p.Value.Extensions[inputExtension].(string); ok {
+				v := p.Value
+				if v.In != openapi3.ParameterInPath && v.In != openapi3.ParameterInQuery {
+					continue // headers and cookies: the API documents none
+				}
+				if v.Schema == nil || v.Schema.Value == nil {
+					return nil, fmt.Errorf("spec: parameter %s of %s has no schema; the suite derives its values from one", v.Name, op.OperationID)
+				}
+				param := &Param{Name: v.Name, In: v.In, Required: v.Required, Schema: v.Schema.Value}
+				param.MaxItems, _ = v.Extensions[maxItemsExtension].(bool)
+				if v.In == openapi3.ParameterInPath {
+					o.IDParam = v.Name
+					if input, ok := v.Extensions[inputExtension].(string); ok {
 						o.Input = input
 					}
-				case openapi3.ParameterInQuery:
-					o.QueryParams[p.Value.Name] = p.Value
 				}
+				o.Params = append(o.Params, param)
 			}
+			sort.SliceStable(o.Params, func(i, j int) bool {
+				if o.Params[i].In != o.Params[j].In {
+					return o.Params[i].In == openapi3.ParameterInPath
+				}
+				return o.Params[i].Name < o.Params[j].Name
+			})
 			security := doc.Security
 			if op.Security != nil {
 				security = *op.Security
@@ -149,27 +173,53 @@ func LoadData(data []byte) (*Contract, error) {
 	return c, nil
 }
 
-// inputExtension marks the parameter whose values the user configures, so that the suites find the
-// operation that reads the configured contact through the document rather than by its path.
-const inputExtension = "x-conformance-input"
+// The document's extensions for the suite: what OpenAPI cannot say but the cases derive from.
+const (
+	// inputExtension marks the parameter whose values the user configures, so that the suites
+	// find the operation that reads the configured contact through the document rather than by
+	// its path.
+	inputExtension = "x-conformance-input"
+	// maxItemsExtension marks a query parameter that bounds the length of the list answered.
+	maxItemsExtension = "x-conformance-max-items"
+	// orderExtension, on an object schema, lists date-time properties whose values never
+	// decrease in that order (a record is not updated before it is created).
+	orderExtension = "x-conformance-order"
+)
+
+// Order lists the date-time properties of an object schema whose values never decrease in that
+// order (x-conformance-order), or nil.
+func Order(schema *openapi3.Schema) []string {
+	raw, _ := schema.Extensions[orderExtension].([]any)
+	var names []string
+	for _, v := range raw {
+		if name, ok := v.(string); ok {
+			names = append(names, name)
+		}
+	}
+	return names
+}
 
 // CheckIDParam validates a value the user configured for the operation's id parameter against the
 // parameter's schema, formats included, before anything is sent.
 func (c *Contract) CheckIDParam(o *Operation, value string) error {
-	for _, p := range append(c.Doc.Paths.Value(o.Path).Parameters, o.Op.Parameters...) {
-		if p.Value.Name != o.IDParam || p.Value.In != openapi3.ParameterInPath || p.Value.Schema == nil {
-			continue
+	for _, p := range o.Params {
+		if p.Name == o.IDParam && p.In == openapi3.ParameterInPath {
+			return c.CheckParam(p, value)
 		}
-		schema := p.Value.Schema.Value
-		if err := schema.VisitJSON(value, c.schemaOpts...); err != nil {
-			if schema.Format == "uuid" {
-				return errors.New("not a UUID")
-			}
-			if schema.Format != "" {
-				return fmt.Errorf("not a %s", schema.Format)
-			}
-			return fmt.Errorf("not valid for parameter %s of %s", o.IDParam, o.ID)
+	}
+	return nil
+}
+
+// CheckParam validates a string parameter's value against its schema, formats included.
+func (c *Contract) CheckParam(p *Param, value string) error {
+	if err := p.Schema.VisitJSON(value, c.schemaOpts...); err != nil {
+		if p.Schema.Format == "uuid" {
+			return errors.New("not a UUID")
 		}
+		if p.Schema.Format != "" {
+			return fmt.Errorf("not a %s", p.Schema.Format)
+		}
+		return fmt.Errorf("not valid for parameter %s", p.Name)
 	}
 	return nil
 }

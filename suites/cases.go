@@ -53,18 +53,18 @@ func Build(c *spec.Contract, cfg Config) []*Case {
 		if !strings.EqualFold(op.Method, http.MethodGet) {
 			continue // the API documents reads only; other methods are the 405 cases' business
 		}
-		b := builder{op: op, cfg: cfg, ids: ids, contactPath: contactPath}
+		b := builder{contract: c, op: op, cfg: cfg, ids: ids, contactPath: contactPath}
 		if op.Secured {
 			cases = append(cases, b.authCases()...)
 		}
 		cases = append(cases, b.okCase())
-		if op.IDParam != "" {
-			cases = append(cases, b.unknownIDCases()...)
-			cases = append(cases, b.malformedIDCases()...)
+		for _, p := range op.Params {
+			cases = append(cases, b.paramCases(p)...)
 		}
-		if p := op.QueryParams["limit"]; p != nil {
-			cases = append(cases, b.limitCases()...)
+		if op.Input == "contact" {
+			cases = append(cases, b.configuredIDCases()...)
 		}
+		cases = append(cases, b.acceptCases()...)
 		cases = append(cases, b.methodCases(c.PathMethods(op.Path))...)
 	}
 	return cases
@@ -84,9 +84,10 @@ func (s *idSource) next() string {
 }
 
 type builder struct {
-	op  *spec.Operation
-	cfg Config
-	ids *idSource
+	contract *spec.Contract
+	op       *spec.Operation
+	cfg      Config
+	ids      *idSource
 	// contactPath reads the configured contact, whose company the lists are compared with;
 	// empty when no contact id was given.
 	contactPath string
@@ -206,127 +207,14 @@ func (b builder) needsReadable() string {
 }
 
 func (b builder) okCase() *Case {
-	checks := []Check{expectOKEnvelope}
-	if b.op.IDParam != "" {
-		checks = append(checks, expectSameRecord(b.cfg.ContactID))
-	} else {
-		checks = append(checks, expectOneCompany(b.contactPath))
-	}
 	c := b.newCase("ok", "known", http.StatusOK, "a valid request is answered 200 with the record(s) of the token's company",
-		Request{Path: b.readablePath(), Auth: Bearer}, checks...)
+		Request{Path: b.readablePath(), Auth: Bearer}, b.servedChecks()...)
 	if b.op.IDParam == "" {
 		c.Title = "the list is answered 200, every item valid against the schema"
 		c.ID = "ok/list/" + b.op.ID
 	}
 	c.Skip = b.needsReadable()
 	return c
-}
-
-func (b builder) notFound(name, title, id string, req *Requirement) *Case {
-	c := b.newCase("unknown-id", name, http.StatusNotFound, title+" is answered 404",
-		Request{Path: b.path(id), Auth: Bearer},
-		expectStatus(req, http.StatusNotFound), expectErrorEnvelope())
-	if !b.cfg.HaveToken {
-		c.Skip = needToken
-	}
-	return c
-}
-
-func (b builder) unknownIDCases() []*Case {
-	var cases []*Case
-	var unknown []string
-	for i := 1; i <= 3; i++ {
-		id := b.ids.next()
-		unknown = append(unknown, b.path(id))
-		cases = append(cases, b.notFound(fmt.Sprintf("random-%d", i), fmt.Sprintf("a random UUID (%s)", id), id, ReqUnknownID))
-	}
-	upper := strings.ToUpper(b.ids.next())
-	cases = append(cases, b.notFound("random-upper-case", fmt.Sprintf("a random UUID in upper case (%s)", upper), upper, ReqUnknownID))
-	cases = append(cases, b.notFound("nil-uuid", "the nil UUID", uuid.Nil.String(), ReqUnknownID))
-	foreign := b.notFound("foreign", "a contact of another company", b.cfg.ForeignContactID, ReqForeignID)
-	foreign.Checks = append(foreign.Checks, expectSameAsUnknown([2]string{unknown[0], unknown[1]}))
-	if b.cfg.ForeignContactID == "" {
-		foreign.Request.Path = b.op.Path
-		foreign.Skip = needForeign
-	}
-	return append(cases, foreign)
-}
-
-// malformedIDs are ids no UUID parser accepts. Each goes out as one escaped path segment.
-func (b builder) malformedIDs() []struct{ name, title, id string } {
-	random := b.ids.next()
-	ids := []struct{ name, title, id string }{
-		{"not-a-uuid", "a word", "not-a-uuid"},
-		{"integer", "an integer", "12345"},
-		{"uuid-without-hyphens", "a UUID without its hyphens", strings.ReplaceAll(random, "-", "")},
-		{"uuid-in-braces", "a UUID in braces", "{" + random + "}"},
-		{"uuid-too-short", "a UUID missing its last digit", random[:35]},
-		{"uuid-bad-hex", "a UUID with a non-hex digit", "g" + random[1:]},
-		{"far-too-long", "a 300-character id", strings.Repeat(strings.ReplaceAll(random, "-", ""), 10)[:300]},
-		{"path-traversal", "a path-traversal string", "../../../etc/passwd"},
-		{"sql-injection", "an SQL-injection string", "1' OR '1'='1"},
-		{"template-injection", "a template-injection string", "{{7*7}}"},
-		{"non-ascii", "a non-ASCII id", "контакт-😀"},
-		{"whitespace", "a UUID with surrounding spaces", " " + random + " "},
-	}
-	return ids
-}
-
-// sqlSuffix turns the known contact's id into one a server that reads a leading UUID and ignores
-// the rest answers 200.
-const sqlSuffix = "' OR '1'='1"
-
-func (b builder) malformedIDCases() []*Case {
-	var cases []*Case
-	known := struct{ name, title, id string }{"known-id-sql-suffix", "the known contact's id with an SQL-injection suffix", b.cfg.ContactID + sqlSuffix}
-	for _, m := range append(b.malformedIDs(), known) {
-		checks := []Check{expectStatus(ReqMalformedIDSafe, http.StatusBadRequest, http.StatusNotFound), expectErrorEnvelope()}
-		// An escaped slash never reaches the application behind many front ends (Apache's
-		// AllowEncodedSlashes Off answers 404 itself), so 404 is as good as 400 there.
-		if !strings.Contains(m.id, "/") {
-			checks = append(checks, expectStatus(ReqMalformedID400, http.StatusBadRequest))
-		}
-		c := b.newCase("malformed-id", m.name, http.StatusBadRequest, m.title+" is rejected with 400 (404 tolerated), never 2xx or 5xx",
-			Request{Path: b.path(m.id), Auth: Bearer}, checks...)
-		switch {
-		case !b.cfg.HaveToken:
-			c.Skip = needToken
-		case m.name == known.name && b.cfg.ContactID == "":
-			// Built all the same, so that --list and a run count the same cases and a report
-			// shows the check that did not run.
-			c.Request.Path = b.path(sqlSuffix)
-			c.Skip = needContact
-		}
-		cases = append(cases, c)
-	}
-	return cases
-}
-
-func (b builder) limitCases() []*Case {
-	var cases []*Case
-	for _, n := range []int{1, 2, 5} {
-		c := b.newCase("list", fmt.Sprintf("limit-%d", n), http.StatusOK, fmt.Sprintf("limit=%d gives at most %d items", n, n),
-			Request{Path: b.op.Path, Query: url.Values{"limit": {fmt.Sprint(n)}}, Auth: Bearer},
-			expectOKEnvelope, expectAtMost(n, b.op.Path), expectOneCompany(b.contactPath))
-		cases = append(cases, c)
-	}
-	big := b.newCase("list", "limit-above-collection", http.StatusOK, "limit=100000, more than any fixture holds, is answered 200",
-		Request{Path: b.op.Path, Query: url.Values{"limit": {"100000"}}, Auth: Bearer}, expectOKEnvelope, expectOneCompany(b.contactPath))
-	cases = append(cases, big)
-	for _, bad := range []struct{ name, value string }{
-		{"zero", "0"}, {"negative", "-1"}, {"word", "abc"}, {"fraction", "1.5"}, {"empty", ""},
-	} {
-		c := b.newCase("list", "limit-invalid-"+bad.name, http.StatusBadRequest, fmt.Sprintf("limit=%q is answered 400", bad.value),
-			Request{Path: b.op.Path, Query: url.Values{"limit": {bad.value}}, Auth: Bearer},
-			expectStatus(ReqLimitInvalid, http.StatusBadRequest), expectErrorEnvelope())
-		cases = append(cases, c)
-	}
-	for _, c := range cases {
-		if !b.cfg.HaveToken {
-			c.Skip = needToken
-		}
-	}
-	return cases
 }
 
 // methodCases send the methods a path does not document. On a path with an id they target a

@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 
 	"github.com/contacts-conformance/suite/spec"
@@ -292,7 +294,8 @@ func sameUUID(a, b string) bool {
 
 // expectAtMost requires a list of at most n items. When the answer holds fewer, a limit that was
 // ignored looks the same as one honoured, unless the whole collection is larger: the check asks
-// for it, and says so in the report when the collection is too small for the check to bite.
+// for it (at path; "" asks nothing), and says so in the report when the collection is too small
+// for the check to bite.
 func expectAtMost(n int, path string) Check {
 	return Check{Req: ReqLimitHonoured, Verify: func(ex *Exchange) *Finding {
 		d, ok := data(ex)
@@ -306,7 +309,7 @@ func expectAtMost(n int, path string) Check {
 		if len(items) > n {
 			return &Finding{Expected: fmt.Sprintf("at most %d items (limit=%d)", n, n), Actual: fmt.Sprintf("%d items: the limit was ignored", len(items))}
 		}
-		if ex.Probe != nil {
+		if ex.Probe != nil && path != "" {
 			// Asking for one more than n is enough to learn whether the collection holds more.
 			more, err := ex.Probe(path, url.Values{"limit": {strconv.Itoa(n + 1)}})
 			list, ok := probedList(more, err)
@@ -437,4 +440,107 @@ func maskedMessage(body any) string {
 	obj, _ := body.(map[string]any)
 	message, _ := obj["message"].(string)
 	return anyUUID.ReplaceAllString(message, "<id>")
+}
+
+// expectNoServerError names a 5xx as the server failing on the input: whatever else is wrong, the
+// input reached code that could not take it.
+var expectNoServerError = Check{Req: ReqNoServerError, Verify: func(ex *Exchange) *Finding {
+	if ex.Status < 500 {
+		return nil
+	}
+	return &Finding{Expected: "a 2xx or 4xx answer: an input the server cannot take is a client error", Actual: describeStatus(ex) + ": the server failed on this input"}
+}}
+
+// onStatus applies the check only to an answer with the status: an open value may be answered
+// either way, and each way has its own requirements.
+func onStatus(status int, c Check) Check {
+	return Check{Req: c.Req, Verify: func(ex *Exchange) *Finding {
+		if ex.Status != status {
+			return nil
+		}
+		return c.Verify(ex)
+	}}
+}
+
+// expectAcceptAnswer requires JSON whatever the Accept header: as without it when Accept admits
+// JSON (200 for a readable request), else as without it or 406.
+func expectAcceptAnswer(admitsJSON bool) Check {
+	return Check{Req: ReqAccept, Verify: func(ex *Exchange) *Finding {
+		accepted := ex.Status == http.StatusOK || (!admitsJSON && ex.Status == http.StatusNotAcceptable)
+		if accepted && isJSON(ex.Header.Get("Content-Type")) {
+			return nil
+		}
+		want := "200 OK in JSON, as without the Accept header"
+		if !admitsJSON {
+			want = "200 OK in JSON, as without the Accept header, or 406 Not Acceptable with the error envelope"
+		}
+		return &Finding{Expected: want, Actual: describeStatus(ex)}
+	}}
+}
+
+// expectTimeOrder requires the timestamps the response schema orders (x-conformance-order) to
+// never decrease, in every record of the answer, nested ones included.
+var expectTimeOrder = Check{Req: ReqTimeOrder, Verify: func(ex *Exchange) *Finding {
+	if ex.Status != http.StatusOK || ex.Case.Operation == nil {
+		return nil
+	}
+	body, err := ex.JSON()
+	if err != nil {
+		return nil
+	}
+	var problems []string
+	walkOrdered(ex.Case.Operation.BodySchema(http.StatusOK), body, "", &problems)
+	if len(problems) == 0 {
+		return nil
+	}
+	return &Finding{Expected: "every record's timestamps in their order (updated_at not before created_at)", Actual: fmt.Sprintf("%d record(s) out of order", len(problems)), Details: problems}
+}}
+
+// walkOrdered visits the value along its schema, checking each object's ordered timestamps.
+func walkOrdered(schema *openapi3.Schema, value any, pointer string, problems *[]string) {
+	if schema == nil {
+		return
+	}
+	for _, sub := range schema.AllOf {
+		walkOrdered(sub.Value, value, pointer, problems)
+	}
+	switch v := value.(type) {
+	case map[string]any:
+		order := spec.Order(schema)
+		for i := 1; i < len(order); i++ {
+			before, okBefore := timestamp(v[order[i-1]])
+			after, okAfter := timestamp(v[order[i]])
+			if okBefore && okAfter && after.Before(before) {
+				*problems = append(*problems, fmt.Sprintf("%s: %s %s is before %s %s", pointerOrRoot(pointer), order[i], v[order[i]], order[i-1], v[order[i-1]]))
+			}
+		}
+		for name, prop := range schema.Properties {
+			if child, ok := v[name]; ok && prop.Value != nil {
+				walkOrdered(prop.Value, child, pointer+"/"+name, problems)
+			}
+		}
+	case []any:
+		if schema.Items != nil {
+			for i, item := range v {
+				walkOrdered(schema.Items.Value, item, fmt.Sprintf("%s/%d", pointer, i), problems)
+			}
+		}
+	}
+}
+
+func pointerOrRoot(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// timestamp reads an RFC 3339 date-time, the T and the Z in either case.
+func timestamp(v any) (time.Time, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
+	return t, err == nil
 }

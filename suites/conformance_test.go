@@ -60,26 +60,34 @@ func TestConformance(t *testing.T) {
 		t.Fatalf("preflight: %s", preflight.Failure)
 	}
 	for _, c := range cases {
-		t.Run(c.ID, func(t *testing.T) {
-			r := eng.Execute(context.Background(), c)
-			for _, n := range r.Notes {
-				t.Logf("note: %s", n)
-			}
-			switch r.Outcome {
-			case engine.Skip, engine.Disabled:
-				t.Skip(r.Reason)
-			case engine.Error:
-				t.Fatalf("the case could not run: %s", r.Reason)
-			case engine.Warn:
-				for _, f := range r.Findings {
-					t.Logf("warning (SHOULD):\n%s", f.Describe())
-				}
-			case engine.Fail:
-				for _, f := range r.Findings {
-					t.Errorf("\n%s", f.Describe())
-				}
-				t.Logf("reproduce: %s", r.Curl)
-			}
-		})
+		t.Run(c.ID, func(t *testing.T) { report(t, eng.Execute(context.Background(), c)) })
+	}
+	// The generative phase: each distinct finding, shrunk, is a subtest, and so is each operation
+	// whose generated inputs all held.
+	explored, _ := eng.Explore(context.Background(), suites.Explore(contract, built, cfg.Explore), cfg.Seed)
+	for _, r := range explored {
+		t.Run(r.ID, func(t *testing.T) { report(t, r) })
+	}
+}
+
+// report turns a result into the subtest's outcome.
+func report(t *testing.T, r *engine.Result) {
+	for _, n := range r.Notes {
+		t.Logf("note: %s", n)
+	}
+	switch r.Outcome {
+	case engine.Skip, engine.Disabled:
+		t.Skip(r.Reason)
+	case engine.Error:
+		t.Fatalf("the case could not run: %s", r.Reason)
+	case engine.Warn:
+		for _, f := range r.Findings {
+			t.Logf("warning (SHOULD):\n%s", f.Describe())
+		}
+	case engine.Fail:
+		for _, f := range r.Findings {
+			t.Errorf("\n%s", f.Describe())
+		}
+		t.Logf("reproduce: %s", r.Curl)
 	}
 }

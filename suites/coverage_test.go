@@ -89,8 +89,8 @@ func assertCoverage(t require.TestingT, c *spec.Contract, cases []*Case) {
 // The coverage test itself must bite: a document with an extra response, or an extra operation
 // nobody derives cases for, fails it.
 func TestCoverageFailsOnUncoveredResponse(t *testing.T) {
-	doc := strings.Replace(string(spec.Embedded()), "        '405':\n          $ref: '#/components/responses/MethodNotAllowed'\n  /phone_number:",
-		"        '405':\n          $ref: '#/components/responses/MethodNotAllowed'\n        '409':\n          $ref: '#/components/responses/NotFound'\n  /phone_number:", 1)
+	doc := strings.Replace(string(spec.Embedded()), "        '406':\n          $ref: '#/components/responses/NotAcceptable'\n  /phone_number:",
+		"        '406':\n          $ref: '#/components/responses/NotAcceptable'\n        '409':\n          $ref: '#/components/responses/NotFound'\n  /phone_number:", 1)
 	c, err := spec.LoadData([]byte(doc))
 	require.NoError(t, err)
 	require.True(t, c.Operation("getContactById").Documents(409), "the edit must add a response")
@@ -115,6 +115,39 @@ func TestNewEndpointGetsCasesFromTheDocumentAlone(t *testing.T) {
 	assert.Contains(t, ids, "auth/missing-header/listAgents")
 	assert.Contains(t, ids, "ok/list/listAgents")
 	assert.Contains(t, ids, "methods/post/listAgents")
+}
+
+// A parameter added to the document gets cases derived from its schema, its boundaries among them,
+// without a change to this package: here an integer query parameter with a maximum.
+func TestNewParameterGetsCasesFromItsSchema(t *testing.T) {
+	doc := strings.Replace(string(spec.Embedded()), "      parameters:\n        - $ref: '#/components/parameters/Limit'\n",
+		"      parameters:\n        - $ref: '#/components/parameters/Limit'\n        - name: offset\n          in: query\n          schema:\n            type: integer\n            minimum: 0\n            maximum: 1000\n", 1)
+	c, err := spec.LoadData([]byte(doc))
+	require.NoError(t, err)
+	byID := map[string]*Case{}
+	for _, cs := range Build(c, catalogueConfig) {
+		byID[cs.ID] = cs
+	}
+	for id, want := range map[string]struct {
+		expect int
+		query  string
+	}{
+		"list/offset-0/listCampaigns":                     {200, "offset=0"},
+		"list/offset-invalid-below-minimum/listCampaigns": {400, "offset=-1"},
+		"list/offset-maximum/listCampaigns":               {200, "offset=1000"},
+		"list/offset-invalid-above-maximum/listCampaigns": {400, "offset=1001"},
+		"list/offset-plus-sign/listCampaigns":             {200, "offset=%2B4"},
+		"list/offset-invalid-word/listCampaigns":          {400, "offset=abc"},
+		"list/offset-invalid-int32-max/listCampaigns":     {400, "offset=2147483647"},
+	} {
+		cs := byID[id]
+		if !assert.NotNil(t, cs, "no case %s", id) {
+			continue
+		}
+		assert.Equal(t, want.expect, cs.Expect, id)
+		assert.Equal(t, want.query, cs.Request.Query.Encode(), id)
+	}
+	assertCoverage(t, c, Build(c, catalogueConfig))
 }
 
 type recorder struct{ errors []string }

@@ -143,6 +143,23 @@ func TestNoFalseAlarms(t *testing.T) {
 			data := get(t, srv, "/contact/"+srv.ContactID, bearer(srv)).body["data"].(map[string]any)
 			assert.Regexp(t, `^\d{4}-\d\d-\d\dt\d\d:\d\d:\d\dz$`, data["created_at"])
 		}},
+		{"a limit taken leniently (+5, 005, 1e2, the last of two)", refserver.Options{Quirks: []string{"lenient-integers"}}, func(t *testing.T, srv *refserver.Server) {
+			for query, want := range map[string]int{"limit=%2B5": 5, "limit=005": 5, "limit=1e2": 25, "limit=2&limit=1": 1, "limit=%205%20": 5} {
+				a := get(t, srv, "/campaign/list?"+query, bearer(srv))
+				require.Equal(t, http.StatusOK, a.status, query)
+				assert.Len(t, a.body["data"], want, query)
+			}
+		}},
+		{"Accept: text/html answered in JSON, as without it", refserver.Options{Quirks: []string{"ignores-accept"}}, func(t *testing.T, srv *refserver.Server) {
+			a := get(t, srv, "/phone_number", bearer(srv), "Accept", "text/html")
+			assert.Equal(t, http.StatusOK, a.status)
+			assert.Equal(t, "ok", a.body["status"])
+		}},
+		{"Accept: text/html answered 406", refserver.Options{}, func(t *testing.T, srv *refserver.Server) {
+			a := get(t, srv, "/phone_number", bearer(srv), "Accept", "text/html")
+			assert.Equal(t, http.StatusNotAcceptable, a.status)
+			assert.Equal(t, "error", a.body["status"])
+		}},
 		{"media type in mixed case", refserver.Options{Quirks: []string{"content-type-spelling"}}, func(t *testing.T, srv *refserver.Server) {
 			assert.Equal(t, "Application/JSON;Charset=UTF-8", get(t, srv, "/phone_number", bearer(srv)).header.Get("Content-Type"))
 		}},
@@ -206,6 +223,10 @@ func TestNoFalseAlarms(t *testing.T) {
 			tt.witness(t, srv)
 			srv.Close()
 			requireAllPass(t, runSuite(t, contract, tt.opts, true))
+			for seed := int64(1); seed <= 3; seed++ {
+				generated, _ := runExplore(t, contract, tt.opts, seed)
+				requireAllPass(t, generated)
+			}
 		})
 	}
 }

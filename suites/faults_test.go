@@ -144,3 +144,73 @@ func TestEveryRequirementHasAFault(t *testing.T) {
 	sort.Strings(uncovered)
 	assert.Empty(t, uncovered, "requirements no fault proves")
 }
+
+// runExplore runs the preflight and the generative phase alone, with the default budget, as both
+// drivers do after the fixed cases.
+func runExplore(t *testing.T, contract *spec.Contract, opts refserver.Options, seed int64) ([]*engine.Result, *engine.Exploration) {
+	t.Helper()
+	srv, err := refserver.Start(opts)
+	require.NoError(t, err)
+	defer srv.Close()
+	client := engine.NewClient(nil)
+	defer client.CloseIdleConnections()
+	eng, err := engine.New(contract, engine.Options{BaseURL: srv.URL, Token: srv.Token, Client: client})
+	require.NoError(t, err)
+	cfg := suites.Config{ContactID: srv.ContactID, ForeignContactID: srv.ForeignContactID, HaveToken: true, Seed: seed}
+	preflight := eng.Preflight(context.Background(), suites.PreflightReads(contract, cfg))
+	require.False(t, preflight.Failed(), "the preflight failed: %s", preflight.Failure)
+	return eng.Explore(context.Background(), suites.Explore(contract, cfg, suites.DefaultExplore), seed)
+}
+
+// The faults only an input beyond the fixed table finds are found by the generative phase alone,
+// with the default budget, for every seed of the range: detection does not depend on luck.
+func TestGeneratedInputsFindTheInputFaults(t *testing.T) {
+	contract := loadContract(t)
+	for _, f := range refserver.Faults() {
+		if f.Area != "input" {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			for seed := int64(1); seed <= 20; seed++ {
+				results, x := runExplore(t, contract, refserver.Options{Fault: f.Name}, seed)
+				if !assert.NotEmpty(t, naming(results, engine.Fail, f.Catches), "seed %d: no generated input found %s\n%s", seed, f.Catches, missed(results)) {
+					return
+				}
+				assert.Positive(t, x.Findings[f.Catches]+x.Findings[suites.ReqNoServerError.ID], "seed %d: the finding is counted under its invariant: %v", seed, x.Findings)
+			}
+		})
+	}
+}
+
+// A failing generated input is shrunk to the smallest that still fails the same way: the boundary
+// of a fault on magnitudes, the one byte a fault trips on.
+func TestFindingsAreShrunk(t *testing.T) {
+	contract := loadContract(t)
+	for _, tt := range []struct{ fault, title string }{
+		{"limit-large-500", `generated: limit "1001" (valid), Accept: application/json`},
+		{"id-nul-500", `generated: id "\x00" (invalid), Accept: application/json`},
+		{"limit-sign-500", `generated: limit "+1" (open), Accept: application/json`},
+	} {
+		t.Run(tt.fault, func(t *testing.T) {
+			results, x := runExplore(t, contract, refserver.Options{Fault: tt.fault}, 7)
+			found := naming(results, engine.Fail, suites.ReqNoServerError.ID)
+			require.Len(t, found, 1, "one finding, however many inputs failed the same way:\n%s", missed(results))
+			assert.Equal(t, tt.title, found[0].Title)
+			assert.Contains(t, found[0].Curl, "-H 'Accept: application/json'")
+			assert.Positive(t, x.ShrinkRequests)
+			assert.LessOrEqual(t, x.ShrinkRequests, engine.ShrinkBudget)
+			assert.Regexp(t, `^shrunk in \d+ requests? to `, strings.Join(found[0].Notes, "\n"))
+		})
+	}
+}
+
+// The generative phase raises no false alarm on a conformant server, for every seed of the range.
+func TestGeneratedInputsRaiseNoFalseAlarm(t *testing.T) {
+	contract := loadContract(t)
+	for seed := int64(1); seed <= 20; seed++ {
+		results, x := runExplore(t, contract, refserver.Options{}, seed)
+		requireAllPass(t, results)
+		assert.Equal(t, suites.DefaultExplore, x.Inputs, "seed %d: every generated input sent", seed)
+		assert.Zero(t, x.ShrinkRequests)
+	}
+}

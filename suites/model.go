@@ -48,6 +48,9 @@ type Case struct {
 	Checks []Check
 	// Skip, when set, says which missing input keeps the case from running, naming the flag.
 	Skip string
+	// Shrink, set on a generated case, makes it as small and plain as it can be while
+	// stillFails says the smaller case fails the same way; it returns the smallest found.
+	Shrink func(stillFails func(*Case) bool) *Case
 }
 
 // Requirements lists the requirements the case checks, each once, ordered by id.
@@ -71,7 +74,13 @@ type Request struct {
 	// Path is the escaped path below the base URL, e.g. /contact/6f1c...; it is sent as is.
 	Path  string
 	Query url.Values
-	Auth  Auth
+	// RawQuery, when set, is sent instead of Query's encoding, as is: for a value whose spelling
+	// on the wire is the point, such as percent-encoded digits.
+	RawQuery string
+	// Header sets request headers beside the defaults; an empty value sends no such header at
+	// all (no Accept, say).
+	Header map[string]string
+	Auth   Auth
 	// Body is sent with methods other than GET: a deliberately malformed JSON document, so that
 	// a server that wrongly implements the method still cannot create or change anything.
 	Body string

@@ -33,7 +33,7 @@ var (
 		"The contact returned is the one asked for: data.id equals the requested id (UUIDs compare case-insensitively).",
 		"getContactById 200; api-notes: data.id equals the requested id"}
 	ReqUnknownID = &Requirement{"ID-001", Must,
-		"A well-formed UUID that matches no resource is answered 404 with the error envelope.",
+		"A well-formed UUID that matches no resource, of any version, nil or max, in either case, is answered 404 with the error envelope.",
 		"getContactById 404"}
 	ReqForeignID = &Requirement{"ID-002", Must,
 		"A resource of another company is answered 404 with the error envelope, like an unknown id, so the API does not leak which ids exist.",
@@ -57,8 +57,20 @@ var (
 		"A list holds only records of the token's company: every item that carries a company_id carries the configured contact's (without a contact id, all carry the same one).",
 		"api-notes: Lists the phone numbers / campaigns / webhook flows of the token's company; OWASP API Security Top 10 API1:2023"}
 	ReqLimitInvalid = &Requirement{"LIST-002", Must,
-		"A limit that is not a positive integer is answered 400 with the error envelope.",
+		"A query parameter value its schema does not allow (a limit that is not a positive integer) is answered 400 with the error envelope.",
 		"listCampaigns 400; #/components/parameters/Limit"}
+	ReqNoServerError = &Requirement{"INPUT-001", Must,
+		"No request is answered with a server error (5xx), whatever its parameters or headers: an input the server cannot take is a client error.",
+		"the documented responses of every operation, which document no 5xx"}
+	ReqOpenInput = &Requirement{"INPUT-002", Must,
+		"A value the contract leaves open (an integer spelled with a sign, leading zeros, an exponent, spaces or a zero fraction; a magnitude past 32 bits; a parameter given twice; a UUID of a variant without versions) is answered either as valid or as invalid, each as documented: 200 honouring it (404 for an id that matches nothing), or 400 with the error envelope.",
+		"README: Choices where the contract is silent (open values)"}
+	ReqAccept = &Requirement{"ACCEPT-001", Must,
+		"Whatever the Accept header, the answer is JSON: a request whose Accept admits application/json, or has none, is answered as without it; one whose Accept admits only other media types is answered as without it or 406 with the error envelope.",
+		"#/components/responses/NotAcceptable; RFC 9110 section 12.5.1"}
+	ReqTimeOrder = &Requirement{"TIME-001", Should,
+		"A record is not updated before it is created: of the timestamps its schema orders (x-conformance-order), none is earlier than the one before it.",
+		"x-conformance-order of Contact, PhoneNumber, Campaign, WebhookFlow, WebhookStep and WebhookExecution"}
 )
 
 // Requirements returns the catalogue, ordered by id.
@@ -69,6 +81,7 @@ func Requirements() []*Requirement {
 		ReqOK, ReqSameRecord,
 		ReqUnknownID, ReqForeignID, ReqMalformedIDSafe, ReqMalformedID400, ReqForeignIndistinct,
 		ReqMethod, ReqLimitHonoured, ReqLimitInvalid, ReqListOneCompany,
+		ReqNoServerError, ReqOpenInput, ReqAccept, ReqTimeOrder,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	return all

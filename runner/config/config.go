@@ -35,6 +35,8 @@ type Config struct {
 	List             bool
 	Verbose          bool
 	Quiet            bool
+	// Explore is the budget of generated requests; 0 turns the generative phase off.
+	Explore int
 	// Safety bounds the run and secures its connection (safety.go).
 	Safety
 	// Comparison holds the expectations file and the baseline (compare.go).
@@ -88,6 +90,7 @@ var Settings = []Setting{
 	{"--run", "CONFORMANCE_RUN", "run only the cases whose id, title or requirement id matches this regular expression"},
 	{"--skip", "CONFORMANCE_SKIP", "leave out the cases whose id, title or requirement id matches this regular expression"},
 	{"--out", "CONFORMANCE_OUT", "write every report to this directory: junit.xml, results.json, report.html, summary.md"},
+	{"--explore", "CONFORMANCE_EXPLORE", "generated requests of the generative phase, drawn from the parameters' schemas with the seed (default 100; 0 turns it off)"},
 	{"--expect", "CONFORMANCE_EXPECT", "file of expected failures (case or requirement id, expiry date, reason a line): they do not fail the run"},
 	{"--baseline", "CONFORMANCE_BASELINE", "an earlier run's results.json: the reports start with what changed since"},
 }
@@ -119,6 +122,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	resolveExtras := c.defineExtraFlags(fs)
 	safety := c.Safety.register(fs)
 	resolveComparison := c.Comparison.register(fs)
+	resolveExplore := c.registerExplore(fs)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -148,6 +152,9 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	env("concurrency", concurrency)
 	env("max-body", maxBody)
 	resolveComparison(env)
+	if err := resolveExplore(env); err != nil {
+		return nil, err
+	}
 	if err := resolveExtras(set, env); err != nil {
 		return nil, err
 	}
@@ -341,6 +348,7 @@ func (c *Config) Redacted() map[string]string {
 		"rate_limit":         c.rateLimitText(),
 		"ca_cert":            c.CACertFile,
 		"insecure_tls":       strconv.FormatBool(c.Insecure),
+		"explore":            strconv.Itoa(c.Explore),
 		"expect":             c.ExpectFile,
 		"baseline":           c.BaselineFile,
 	}

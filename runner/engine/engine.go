@@ -338,7 +338,9 @@ func safeMethod(m string) bool {
 
 func (e *Engine) request(ctx context.Context, c *suites.Case, token string) (*http.Request, error) {
 	target := e.base.String() + c.Request.Path
-	if len(c.Request.Query) > 0 {
+	if c.Request.RawQuery != "" {
+		target += "?" + c.Request.RawQuery
+	} else if len(c.Request.Query) > 0 {
 		target += "?" + c.Request.Query.Encode()
 	}
 	var body io.Reader
@@ -354,6 +356,13 @@ func (e *Engine) request(ctx context.Context, c *suites.Case, token string) (*ht
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", e.opts.UserAgent)
+	for k, v := range c.Request.Header {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
 	if v, ok := c.Request.Auth.Header(token); ok {
 		// Assigned under the exact name, so the auth cases send the header byte for byte as
 		// written, the empty value included.

@@ -123,6 +123,12 @@ func (e *Engine) curl(c *suites.Case, req *http.Request) string {
 	for _, k := range names {
 		parts = append(parts, "-H", shellQuote(k+": "+e.redactor.String(req.Header.Get(k))))
 	}
+	// curl sends headers of its own unless told not to: a case that sends none must not get one.
+	for k, v := range c.Request.Header {
+		if v == "" {
+			parts = append(parts, "-H", shellQuote(k+":"))
+		}
+	}
 	if c.Request.Body != "" {
 		parts = append(parts, "--data-raw", shellQuote(c.Request.Body))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/contacts-conformance/suite/suites"
@@ -22,7 +24,16 @@ func requestKey(r suites.Request) string {
 	if !r.Auth.Omit {
 		auth = "auth:" + r.Auth.Template
 	}
-	return r.Method + " " + r.Path + "?" + r.Query.Encode() + " " + auth + " " + r.Body
+	query := r.RawQuery
+	if query == "" {
+		query = r.Query.Encode()
+	}
+	var headers []string
+	for k, v := range r.Header {
+		headers = append(headers, k+"="+v)
+	}
+	sort.Strings(headers)
+	return r.Method + " " + r.Path + "?" + query + " " + auth + " " + strings.Join(headers, ",") + " " + r.Body
 }
 
 // keep holds an answer for the case that sends the same request, and for the checks' probes.

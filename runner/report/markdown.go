@@ -43,6 +43,10 @@ func Markdown(w io.Writer, run *Run) error {
 		}
 	}
 
+	if line := run.ExplorationLine(); line != "" {
+		fmt.Fprintf(&b, "\n%s\n", text(line))
+	}
+
 	if missed := run.MissedRequirements(); len(missed) > 0 {
 		b.WriteString("\n### Requirements not met\n\n| requirement | level | sentence | cases |\n|---|---|---|---:|\n")
 		for _, m := range missed {

@@ -39,7 +39,9 @@ type Run struct {
 	// Preflight is what the run established before judging any case; when it failed, no case
 	// was judged and the verdict is incomplete.
 	Preflight *engine.Preflight `json:"preflight,omitempty"`
-	Results   []*engine.Result  `json:"results"`
+	// Exploration sums up the generative phase, whose findings are among the results.
+	Exploration *engine.Exploration `json:"exploration,omitempty"`
+	Results     []*engine.Result    `json:"results"`
 	// InsecureTLS says the server's certificate was not verified (--insecure); Warnings are
 	// what a reader must know before trusting the verdict.
 	InsecureTLS bool     `json:"insecure_tls"`

@@ -253,6 +253,34 @@ func (run *Run) MissedRequirements() []Missed {
 	return out
 }
 
+// ExplorationLine sums the generative phase up in a sentence, or "" when it did not run.
+func (run *Run) ExplorationLine() string {
+	x := run.Exploration
+	if x == nil || x.Inputs == 0 {
+		return ""
+	}
+	total := 0
+	var parts []string
+	for _, id := range slices.Sorted(maps.Keys(x.Findings)) {
+		total += x.Findings[id]
+		parts = append(parts, fmt.Sprintf("%s: %d", id, x.Findings[id]))
+	}
+	line := fmt.Sprintf("Generated inputs: %d, seed %d (--explore; repeat with --seed %d)", x.Inputs, x.Seed, x.Seed)
+	switch total {
+	case 0:
+		return line + "; every invariant held."
+	case 1:
+		line += "; 1 distinct finding"
+	default:
+		line += fmt.Sprintf("; %d distinct findings", total)
+	}
+	line += " (" + strings.Join(parts, ", ") + ")"
+	if x.ShrinkRequests > 0 {
+		line += fmt.Sprintf(", shrunk with %d more requests", x.ShrinkRequests)
+	}
+	return line + "."
+}
+
 // Duration is how long the run took.
 func (run *Run) Duration() time.Duration { return run.Finished.Sub(run.Started) }
 

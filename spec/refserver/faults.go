@@ -2,8 +2,10 @@ package refserver
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -505,4 +507,117 @@ func init() {
 	register(schemaFaults()...)
 	register(envelopeFaults()...)
 	register(methodAndListFaults()...)
+	register(inputFaults()...)
+}
+
+// requests selects the replies to the requests the predicate picks, on the route ("" for any).
+func requests(template string, picks func(h *Handler, r *http.Request, param string) bool) func(h *Handler, r *http.Request, rep *reply) bool {
+	return func(h *Handler, r *http.Request, rep *reply) bool {
+		rt, param, ok := h.resolve(r)
+		return ok && (template == "" || rt.template == template) && r.Method == http.MethodGet && h.authorized(r) && picks(h, r, param)
+	}
+}
+
+// limitValues are the limit parameter's values as the request spells them.
+func limitValues(r *http.Request) []string { return r.URL.Query()["limit"] }
+
+// lenientInteger reads an integer as a lenient parser does: spaces around it, a plus sign, leading
+// zeros, a zero fraction and an exponent all taken.
+func lenientInteger(s string) (int, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// canonicalInteger reports whether s is an integer written the plain way: digits, no sign, no
+// leading zero.
+func canonicalInteger(s string) bool {
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// The faults only a derived or generated input finds: each breaks on one class of value that the
+// fixed cases of earlier versions never sent.
+func inputFaults() []*Fault {
+	serverError := withError(http.StatusInternalServerError, "internal server error")
+	return []*Fault{
+		{Name: "limit-large-500", Area: "input", Catches: "INPUT-001",
+			Description: "answers 500 for a limit above 1000 (a page buffer sized for 1000 items)",
+			rewrite: when(requests(campaignRoute, func(_ *Handler, r *http.Request, _ string) bool {
+				for _, v := range limitValues(r) {
+					if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && n > 1000 {
+						return true
+					}
+				}
+				return false
+			}), serverError)},
+		{Name: "limit-sign-500", Area: "input", Catches: "INPUT-001",
+			Description: `answers 500 for a limit spelled with a sign ("+5"): the parser strips digits and indexes past the string`,
+			rewrite: when(requests(campaignRoute, func(_ *Handler, r *http.Request, _ string) bool {
+				for _, v := range limitValues(r) {
+					if strings.HasPrefix(v, "+") {
+						return true
+					}
+				}
+				return false
+			}), serverError)},
+		{Name: "limit-spelling-422", Area: "input", Catches: "INPUT-002",
+			Description: `answers 422 for a limit spelled other than plainly ("+5", "005", " 5 ", "5.0", "1e2"), where the contract allows 200 or 400`,
+			rewrite: when(requests(campaignRoute, func(_ *Handler, r *http.Request, _ string) bool {
+				for _, v := range limitValues(r) {
+					if n, ok := lenientInteger(v); ok && n >= 1 && !canonicalInteger(v) {
+						return true
+					}
+				}
+				return false
+			}), withError(http.StatusUnprocessableEntity, "limit must be written as a plain integer"))},
+		{Name: "uuid-version-500", Area: "input", Catches: "INPUT-001",
+			Description: "answers 500 for a well-formed UUID of another version than 4 (validated as version 4, then looked up as something else)",
+			rewrite: when(requests(contactRoute, func(h *Handler, _ *http.Request, id string) bool {
+				return isUUID(id) && h.fixtures.contact(id) == nil && strings.Trim(id, "0-") != "" && id[14] != '4' && !strings.EqualFold(id, "ffffffff-ffff-ffff-ffff-ffffffffffff")
+			}), serverError)},
+		{Name: "id-nul-500", Area: "input", Catches: "INPUT-001",
+			Description: "answers 500 for an id holding a NUL byte (%00): it reaches the database, which refuses the string",
+			rewrite: when(requests(contactRoute, func(_ *Handler, _ *http.Request, id string) bool { return strings.ContainsRune(id, 0) }),
+				withError(http.StatusInternalServerError, "pq: invalid byte sequence for encoding UTF8: 0x00"))},
+		{Name: "long-id-500", Area: "input", Catches: "INPUT-001",
+			Description: "answers 500 for an id longer than 1024 bytes (a fixed-size key buffer)",
+			rewrite:     when(requests(contactRoute, func(_ *Handler, _ *http.Request, id string) bool { return len(id) > 1024 }), serverError)},
+		{Name: "accept-html-500", Area: "input", Catches: "INPUT-001",
+			Description: "answers 500 when Accept admits no JSON (the HTML template it looks for does not exist)",
+			rewrite:     when(func(_ *Handler, _ *http.Request, rep *reply) bool { return rep.status == http.StatusNotAcceptable }, serverError)},
+		{Name: "accept-html-page", Area: "input", Catches: "ACCEPT-001",
+			Description: "answers Accept: text/html with an HTML page and 200, as a web framework's content negotiation does",
+			rewrite: when(func(_ *Handler, _ *http.Request, rep *reply) bool { return rep.status == http.StatusNotAcceptable },
+				replaceWith(func(*Handler, *http.Request) *reply {
+					return &reply{status: http.StatusOK, header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}, raw: []byte("<!DOCTYPE html><html><body><h1>Contacts</h1></body></html>\n")}
+				}))},
+		{Name: "outbound-list-inbound-flow", Area: "list", Catches: "SPEC-001",
+			Description: "lists the company's inbound flows among the outbound ones (the direction filter forgotten)",
+			rewrite: when(on("/webhook/flow/company/outbound", http.StatusOK), editEnvelope(func(env map[string]any) {
+				if flows, _ := env["data"].([]any); len(flows) > 0 {
+					if flow, ok := flows[0].(map[string]any); ok {
+						flow["flow_direction"] = "INBOUND"
+					}
+				}
+			}))},
+		{Name: "updated-before-created", Area: "schema", Catches: "TIME-001", Strict: true,
+			Description: "writes a contact's updated_at a day before its created_at (a clock or a migration gone wrong)",
+			rewrite: editRecords(contactRoute, func(rec map[string]any) {
+				if s, ok := rec["created_at"].(string); ok {
+					if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+						rec["updated_at"] = t.Add(-24 * time.Hour).UTC().Format(time.RFC3339)
+					}
+				}
+			})},
+	}
 }

@@ -77,6 +77,27 @@ var quirks = []*Quirk{
 				setMessage(rep, fmt.Sprintf("%s (request %08x)", message(rep), n*2654435761%(1<<32)))
 			}
 		}},
+	{Name: "lenient-integers", Description: `takes a limit the way lenient parsers do: "+5", "005", " 5 ", "5.0" and "1e2" are numbers, and of a limit given twice the last counts`,
+		rewrite: func(h *Handler, r *http.Request, rep *reply) {
+			if rt, _, ok := h.resolve(r); !ok || rt.template != "/campaign/list" || rep.status != http.StatusBadRequest {
+				return
+			}
+			values := r.URL.Query()["limit"]
+			if len(values) == 0 {
+				return
+			}
+			if n, ok := lenientInteger(values[len(values)-1]); ok && n >= 1 {
+				*rep = *h.list(h.fixtures.Campaigns, "campaigns", n)
+			}
+		}},
+	{Name: "ignores-accept", Description: "answers JSON whatever the Accept header says, rather than 406 for a request that admits no JSON (RFC 9110 section 12.5.1 allows either)",
+		rewrite: func(h *Handler, r *http.Request, rep *reply) {
+			if rep.status == http.StatusNotAcceptable {
+				r = r.Clone(r.Context())
+				r.Header.Del("Accept")
+				*rep = *h.answer(r)
+			}
+		}},
 	{Name: "gzip", Description: "answers gzip-compressed when the client accepts it",
 		rewrite: func(_ *Handler, r *http.Request, rep *reply) {
 			if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {

@@ -207,7 +207,39 @@ func (h *Handler) answer(r *http.Request) *reply {
 		rep.header.Set("Allow", http.MethodGet)
 		return rep
 	}
+	if !admitsJSON(r.Header.Values("Accept")) {
+		return errorReply(http.StatusNotAcceptable, "not acceptable: this API answers application/json only")
+	}
 	return rt.serve(h, r, param)
+}
+
+// admitsJSON reports whether the Accept header admits application/json (RFC 9110 section 12.5.1):
+// no header admits anything; a media range of q=0 admits nothing.
+func admitsJSON(values []string) bool {
+	if len(values) == 0 {
+		return true
+	}
+	for _, v := range values {
+		for _, member := range strings.Split(v, ",") {
+			mediaRange, params, _ := strings.Cut(strings.TrimSpace(member), ";")
+			mediaRange = strings.ToLower(strings.TrimSpace(mediaRange))
+			if mediaRange != "*/*" && mediaRange != "application/*" && mediaRange != "application/json" {
+				continue
+			}
+			refused := false
+			for _, p := range strings.Split(params, ";") {
+				if name, q, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(name, "q") {
+					if f, err := strconv.ParseFloat(q, 64); err == nil && f == 0 {
+						refused = true
+					}
+				}
+			}
+			if !refused {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // match finds the route of an escaped path; the parameter is returned unescaped.

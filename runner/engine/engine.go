@@ -93,6 +93,8 @@ type Engine struct {
 	limiter  *limiter
 	clock    clock
 	probes   probeCache
+	// warm holds the connections Reachable opened for the run; nil with a client of the caller's.
+	warm *warmConns
 }
 
 // New validates the options; an error here means the run cannot be made.
@@ -117,16 +119,17 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 		opts.UserAgent = "contacts-conformance"
 	}
 	client := opts.Client
+	var warm *warmConns
 	if client == nil {
-		transport, err := NewTransport(opts)
+		transport, w, err := newTransport(opts)
 		if err != nil {
 			return nil, err
 		}
-		client = NewClient(transport)
+		client, warm = NewClient(transport), w
 	}
 	e := &Engine{
 		opts: opts, base: base, client: client, contract: contract, redactor: opts.Redactor, tokens: opts.Tokens,
-		limiter: newLimiter(opts.RateLimit, realClock), clock: realClock,
+		limiter: newLimiter(opts.RateLimit, realClock), clock: realClock, warm: warm,
 	}
 	if e.redactor == nil {
 		e.redactor = NewRedactor(opts.Token, opts.Redact...)
@@ -196,6 +199,7 @@ func (e *Engine) Run(ctx context.Context, cases []*suites.Case, progress func(in
 		}()
 	}
 	wg.Wait()
+	e.warm.discard()
 	return results
 }
 

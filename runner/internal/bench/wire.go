@@ -168,9 +168,12 @@ func (t *wireTarget) measure(cmd *exec.Cmd, row *wireRow, rtt time.Duration) err
 	row.handshakes = append(row.handshakes, float64(t.proxy.Handshakes()-handshakes))
 	row.walls = append(row.walls, wall.Seconds())
 	row.limits = append(row.limits, limit.Seconds())
-	fmt.Printf("wire, %s, %s, concurrency %d: %d requests, %.0f connections, %.0f TLS handshakes in %s, physical limit %s, ratio %.3f\n",
-		row.driver, row.scheme(), row.concurrency, sent, row.connections[len(row.connections)-1], row.handshakes[len(row.handshakes)-1],
-		wall.Round(time.Millisecond), limit.Round(time.Millisecond), wall.Seconds()/limit.Seconds())
+	on := fmt.Sprintf("%.0f connections", row.connections[len(row.connections)-1])
+	if row.tls {
+		on += fmt.Sprintf(" (%.0f TLS handshakes)", row.handshakes[len(row.handshakes)-1])
+	}
+	fmt.Printf("wire, %s, %s, concurrency %d: %d requests on %s in %s, physical limit %s, ratio %.3f\n",
+		row.driver, row.scheme(), row.concurrency, sent, on, wall.Round(time.Millisecond), limit.Round(time.Millisecond), wall.Seconds()/limit.Seconds())
 	return nil
 }
 

@@ -27,8 +27,8 @@ func NewTransport(opts Options) (*http.Transport, error) {
 	return t, err
 }
 
-// newTransport also returns where the reachability check leaves the connections it opens, which
-// the transport's dials take first.
+// newTransport also returns the connections opened ahead of the requests, one per request in
+// flight, which the transport's dials take first (warmConns).
 func newTransport(opts Options) (*http.Transport, *warmConns, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxResponseHeaderBytes = maxHeaderBytes
@@ -54,7 +54,11 @@ func newTransport(opts Options) (*http.Transport, *warmConns, error) {
 	// before it, have their own copy with HTTP/2 offered.
 	cfg.NextProtos = []string{"h2", "http/1.1"}
 	t.TLSClientConfig = cfg
-	warm := newWarmConns(cfg.Clone())
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	warm := newWarmConns(cfg.Clone(), inFlight, timeout)
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if c := warm.take(ctx, false, addr); c != nil {
 			return c, nil
@@ -227,10 +231,10 @@ func (e *Engine) Reachable(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		warm, workers = newWarmConns(cfg), 1
+		warm, workers = newWarmConns(cfg, 1, e.opts.Timeout), 1
 		defer warm.discard()
 	}
-	return warm.open(ctx, e.base.Scheme == "https", host, workers, e.opts.Timeout, func(ctx context.Context, err error) error {
+	return warm.open(ctx, e.base.Scheme == "https", host, workers, func(ctx context.Context, err error) error {
 		msg := explain(ctx, err, false)
 		if errors.As(context.Cause(ctx), new(requestTimeout)) {
 			msg = fmt.Sprintf("no connection within %s (--timeout)", e.opts.Timeout)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -127,20 +126,65 @@ func TestWarmConnectionsLeftOverAreClosed(t *testing.T) {
 		"closed: %d", srv.closed.Load())
 }
 
-func TestWarmConnectionTooOldIsNotUsed(t *testing.T) {
-	w := newWarmConns(&tls.Config{})
-	client, server := net.Pipe()
-	defer server.Close()
-	w.addr = "127.0.0.1:1"
-	w.ready = []warmConn{{conn: client, opened: time.Now().Add(-warmFor - time.Second)}}
-	assert.Nil(t, w.take(context.Background(), false, "127.0.0.1:1"), "the server may be closing it")
-	_, err := client.Write([]byte("x"))
-	assert.ErrorIs(t, err, io.ErrClosedPipe, "and it is closed")
+// A connection held unused is handed to the transport only while the server can still be
+// expected to answer on it; otherwise it is closed and the transport dials its own.
+func TestWarmConnectionTakenOnlyWhenUsable(t *testing.T) {
+	tests := []struct {
+		name   string
+		opened time.Duration // ago
+		server func(net.Conn)
+		usable bool
+	}{
+		{"fresh and silent", 0, func(net.Conn) {}, true},
+		{"held too long: the server may be closing it", warmFor + time.Second, func(net.Conn) {}, false},
+		{"closed by the server", 0, func(c net.Conn) { c.Close() }, false},
+		{"written to unasked", 0, func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.1 408 Request Timeout\r\n\r\n")) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, server := tcpPair(t)
+			tt.server(server)
+			// What the server did reaches the client's socket at once on loopback; a moment
+			// for a loaded machine.
+			time.Sleep(20 * time.Millisecond)
+			w := newWarmConns(&tls.Config{}, 8, time.Second)
+			w.started, w.addr = true, "127.0.0.1:1"
+			w.ready = []warmConn{{conn: client, opened: time.Now().Add(-tt.opened)}}
+			got := w.take(context.Background(), false, "127.0.0.1:1")
+			assert.Empty(t, w.ready)
+			if tt.usable {
+				assert.Same(t, client, got)
+				return
+			}
+			assert.Nil(t, got)
+			_, err := client.Write([]byte("x"))
+			assert.ErrorIs(t, err, net.ErrClosed, "and it is closed")
+		})
+	}
+}
+
+// tcpPair is both ends of a loopback TCP connection, closed when the test ends.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	server = <-accepted
+	require.NotNil(t, server)
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
 }
 
 func TestWarmConnectionTakeWaitsForADialUnderWay(t *testing.T) {
-	w := newWarmConns(&tls.Config{})
-	w.addr, w.pending = "127.0.0.1:1", 1
+	w := newWarmConns(&tls.Config{}, 8, time.Second)
+	w.started, w.addr, w.pending = true, "127.0.0.1:1", 1
 	w.signalLocked()
 	client, server := net.Pipe()
 	defer server.Close()
@@ -149,13 +193,36 @@ func TestWarmConnectionTakeWaitsForADialUnderWay(t *testing.T) {
 	go func() { got <- w.take(context.Background(), false, "127.0.0.1:1") }()
 	w.settle(client)
 	assert.Same(t, client, <-got)
+	w.pending = 1
 	assert.Nil(t, w.take(context.Background(), true, "127.0.0.1:1"), "not for a TLS dial")
 	assert.Nil(t, w.take(context.Background(), false, "127.0.0.1:2"), "nor another address")
-
-	w.pending = 1
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	assert.Nil(t, w.take(ctx, false, "127.0.0.1:1"), "a dial given up stops waiting")
+}
+
+// Without the reachability check (the go test driver), the transport's first dial opens the
+// other workers' connections beside its own.
+func TestFirstDialWarmsTheOtherWorkers(t *testing.T) {
+	f := newFixture(t)
+	t.Run("a run", func(t *testing.T) {
+		srv := startCounting(t, f.handler, true, false)
+		e := srv.engine(t, f, 8)
+		s := Summarize(e.Run(context.Background(), f.cases(), nil))
+		require.Zero(t, s.Fail+s.Error, s.String())
+		assert.Equal(t, int64(8), srv.connections.Load(), "one per worker for %d requests", srv.requests.Load())
+	})
+	t.Run("one request at a time", func(t *testing.T) {
+		srv := startCounting(t, f.handler, false, false)
+		e := srv.engine(t, f, 8)
+		for _, c := range f.cases()[:5] {
+			require.NotEqual(t, Error, e.Execute(context.Background(), c).Outcome)
+		}
+		assert.Equal(t, int64(8), srv.connections.Load())
+		// The 7 nobody takes are closed once they have waited warmFor, not left to the server.
+		require.Eventually(t, func() bool { return srv.closed.Load() == 7 }, 10*time.Second, 10*time.Millisecond,
+			"closed: %d", srv.closed.Load())
+	})
 }
 
 // A server that accepts connections and never answers the TLS handshake: every one of the

@@ -3,21 +3,28 @@ package engine
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"time"
 )
 
-// warmConns are the connections the reachability check opens, one per worker, held until the
-// transport dials: the run starts on connections already connected and, over TLS, past their
-// handshake. Otherwise the check's round trips come first and every worker's connect and
-// handshake after them, one after the other.
+// warmConns opens the run's connections ahead of its requests, one per request in flight, all at
+// once, and holds them until the transport dials: the workers start on connections already
+// connected and, over TLS, past their handshake, instead of each paying a connect and a handshake
+// after whatever went first (the reachability check, the first request).
+//
+// The reachability check opens them (open); without one, the transport's first dial does: it goes
+// on for its own request and starts the others beside it.
 type warmConns struct {
 	dialer    *net.Dialer
 	tlsConfig *tls.Config
+	workers   int           // connections to open: one per request in flight
+	timeout   time.Duration // each dial's bound
 
 	mu      sync.Mutex
-	addr    string // host:port of the base URL; empty when nothing is warm
+	started bool   // they were opened once; from then on the transport's dials are its own
+	addr    string // host:port they go to; empty once discarded
 	tls     bool
 	ready   []warmConn
 	pending int           // dials under way
@@ -30,18 +37,21 @@ type warmConn struct {
 }
 
 // warmFor is how long a warm connection waits for its first request before it is closed rather
-// than used: a server closes a connection that sends nothing (often after 5 to 60 seconds), and
-// a request on a connection the server is closing would fail. The run takes them at once; only a
-// rate limit spreads the first requests out, and those then dial their own.
+// than used: a server closes a connection that sends nothing (often after 5 to 60 seconds), and a
+// request on a connection the server is closing would fail. The run takes them at once; a rate
+// limit, or a driver sending one request at a time, leaves some unused.
 const warmFor = 2 * time.Second
 
-func newWarmConns(tlsConfig *tls.Config) *warmConns {
+func newWarmConns(tlsConfig *tls.Config, workers int, timeout time.Duration) *warmConns {
 	// DefaultTransport's dialer.
-	return &warmConns{dialer: &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, tlsConfig: tlsConfig}
+	return &warmConns{
+		dialer: &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, tlsConfig: tlsConfig,
+		workers: workers, timeout: timeout,
+	}
 }
 
-// dial opens a connection to addr, with the TLS handshake when useTLS; the transport's own TLS
-// handshake does the same for the connections it dials itself.
+// dial opens a connection to addr, with the TLS handshake when useTLS, as the transport's own
+// TLS dial does.
 func (w *warmConns) dial(ctx context.Context, useTLS bool, addr string) (net.Conn, error) {
 	if !useTLS {
 		return w.dialer.DialContext(ctx, "tcp", addr)
@@ -58,15 +68,19 @@ func (w *warmConns) dial(ctx context.Context, useTLS bool, addr string) (net.Con
 }
 
 // take returns a warm connection to addr for the transport, waiting for one whose dial is under
-// way; nil when there is none (the transport then dials its own).
+// way; nil when there is none, and the transport dials its own.
 func (w *warmConns) take(ctx context.Context, useTLS bool, addr string) net.Conn {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if !w.started {
+		w.startLocked(context.Background(), useTLS, addr, w.workers-1, nil)
+		return nil
+	}
 	for w.addr == addr && w.tls == useTLS {
 		for len(w.ready) > 0 {
 			c := w.ready[0]
 			w.ready = w.ready[1:]
-			if time.Since(c.opened) <= warmFor {
+			if time.Since(c.opened) <= warmFor && openAndQuiet(c.conn) {
 				return c.conn
 			}
 			_ = c.conn.Close()
@@ -87,31 +101,33 @@ func (w *warmConns) take(ctx context.Context, useTLS bool, addr string) net.Conn
 	return nil
 }
 
-// open dials n connections to addr at once, each within timeout. It returns as soon as one is
-// open, or, when none could be, with the first dial's error as describe puts it (it is given the
-// dial's context, whose cause tells a timeout); the others join as they open.
-func (w *warmConns) open(ctx context.Context, useTLS bool, addr string, n int, timeout time.Duration, describe func(context.Context, error) error) error {
+// openAndQuiet says whether a connection held unused is still open and silent: the server may have
+// closed it, and a connection it wrote to unasked is not one to send a request on. Over HTTP/2 the
+// server speaks first (its settings), and the HTTP/2 transport copes with a closed connection.
+func openAndQuiet(c net.Conn) bool {
+	if tc, ok := c.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		return true
+	}
+	// A deadline already past would fail the read before it looks at the socket.
+	if c.SetReadDeadline(time.Now().Add(time.Millisecond)) != nil {
+		return false
+	}
+	var b [1]byte
+	n, err := c.Read(b[:])
+	var ne net.Error
+	if n > 0 || !errors.As(err, &ne) || !ne.Timeout() {
+		return false
+	}
+	return c.SetReadDeadline(time.Time{}) == nil
+}
+
+// open dials n connections to addr at once. It returns as soon as one is open, or, when none
+// could be, with the first dial's error as describe puts it (it is given the dial's context,
+// whose cause tells a timeout); the others join as they open.
+func (w *warmConns) open(ctx context.Context, useTLS bool, addr string, n int, describe func(context.Context, error) error) error {
 	w.mu.Lock()
-	if w.addr != addr || w.tls != useTLS {
-		w.closeReadyLocked()
-	}
-	w.addr, w.tls = addr, useTLS
-	w.pending += n
-	w.signalLocked()
+	errs := w.startLocked(ctx, useTLS, addr, n, describe)
 	w.mu.Unlock()
-	errs := make(chan error, n)
-	for range n {
-		go func() {
-			ctx, cancel := context.WithTimeoutCause(ctx, timeout, requestTimeout{timeout})
-			defer cancel()
-			conn, err := w.dial(ctx, useTLS, addr)
-			if err != nil {
-				err = describe(ctx, err)
-			}
-			w.settle(conn)
-			errs <- err
-		}()
-	}
 	var first error
 	for range n {
 		err := <-errs
@@ -125,6 +141,29 @@ func (w *warmConns) open(ctx context.Context, useTLS bool, addr string, n int, t
 	return first
 }
 
+func (w *warmConns) startLocked(ctx context.Context, useTLS bool, addr string, n int, describe func(context.Context, error) error) <-chan error {
+	if w.addr != addr || w.tls != useTLS {
+		w.closeReadyLocked()
+	}
+	w.started, w.addr, w.tls = true, addr, useTLS
+	w.pending += max(n, 0)
+	w.signalLocked()
+	errs := make(chan error, max(n, 0))
+	for range n {
+		go func() {
+			ctx, cancel := context.WithTimeoutCause(ctx, w.timeout, requestTimeout{w.timeout})
+			defer cancel()
+			conn, err := w.dial(ctx, useTLS, addr)
+			if err != nil && describe != nil {
+				err = describe(ctx, err)
+			}
+			w.settle(conn)
+			errs <- err
+		}()
+	}
+	return errs
+}
+
 func (w *warmConns) settle(conn net.Conn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -134,9 +173,25 @@ func (w *warmConns) settle(conn net.Conn) {
 			_ = conn.Close()
 		} else {
 			w.ready = append(w.ready, warmConn{conn: conn, opened: time.Now()})
+			time.AfterFunc(warmFor, w.expire)
 		}
 	}
 	w.signalLocked()
+}
+
+// expire closes the warm connections nobody took in time.
+func (w *warmConns) expire() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	kept := w.ready[:0]
+	for _, c := range w.ready {
+		if time.Since(c.opened) < warmFor {
+			kept = append(kept, c)
+		} else {
+			_ = c.conn.Close()
+		}
+	}
+	w.ready = kept
 }
 
 // discard closes the warm connections nobody took (a run of fewer cases than workers), and

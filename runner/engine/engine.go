@@ -93,7 +93,8 @@ type Engine struct {
 	limiter  *limiter
 	clock    clock
 	probes   probeCache
-	// warm holds the connections Reachable opened for the run; nil with a client of the caller's.
+	// warm holds the connections opened ahead of the requests (by Reachable, or beside the first
+	// dial); nil with a client of the caller's.
 	warm *warmConns
 }
 

@@ -1,7 +1,8 @@
 # The README's two commands: `make run` (the suite against the embedded reference server) and
 # `make test` (vet and every test). Go fetches the modules itself on first use. `make docs`
-# regenerates docs/requirements.md. `make bench` measures a run, validation and memory
-# (docs/benchmarks.md); BENCHFLAGS passes options to it, e.g. BENCHFLAGS='-concurrency 4,16 -runs 5'.
+# regenerates docs/requirements.md. `make bench` measures a run, validation, memory and runs with
+# the round trip on the wire (docs/benchmarks.md); BENCHFLAGS passes options to it, e.g.
+# BENCHFLAGS='-concurrency 4,16 -runs 5' or BENCHFLAGS='-parts wire -wire-runs 3'.
 GO ?= go
 BIN ?= bin/contacts-conformance
 

@@ -20,16 +20,60 @@ import (
 const maxHeaderBytes = 1 << 20
 
 // NewTransport returns the transport every request goes through: the TLS trust the options ask
-// for, and a cap on the response headers. Everything else is bounded by each request's context.
+// for, a cap on the response headers, and an idle connection kept for every request in flight.
+// Everything else is bounded by each request's context.
 func NewTransport(opts Options) (*http.Transport, error) {
+	t, _, err := newTransport(opts)
+	return t, err
+}
+
+// newTransport also returns the connections opened ahead of the requests, one per request in
+// flight, which the transport's dials take first (warmConns).
+func newTransport(opts Options) (*http.Transport, *warmConns, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxResponseHeaderBytes = maxHeaderBytes
+	// DefaultTransport keeps 2 idle connections per host: with more cases in flight, every answer
+	// beyond the second closes its connection, and the next request pays a connect and a TLS
+	// handshake again, a round trip or two each on a real network.
+	inFlight := opts.Concurrency
+	if inFlight <= 0 {
+		inFlight = DefaultConcurrency
+	}
+	t.MaxIdleConnsPerHost = inFlight
+	t.MaxIdleConns = max(t.MaxIdleConns, inFlight)
+	// A request that finds no idle connection starts a dial even when its worker's connection is
+	// about to be idle again (the body's end is read before the transport takes it back), and
+	// the dialled one stays. With no more connections than requests in flight, it waits for the
+	// idle one instead.
+	t.MaxConnsPerHost = inFlight
 	cfg, err := tlsConfig(opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	// The transport fills in NextProtos on its first request; the dials below, which may run
+	// before it, have their own copy with HTTP/2 offered.
+	cfg.NextProtos = []string{"h2", "http/1.1"}
 	t.TLSClientConfig = cfg
-	return t, nil
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	warm := newWarmConns(cfg.Clone(), inFlight, timeout)
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if c := warm.take(ctx, false, addr); c != nil {
+			return c, nil
+		}
+		return warm.dialer.DialContext(ctx, network, addr)
+	}
+	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if c := warm.take(ctx, true, addr); c != nil {
+			return c, nil
+		}
+		return warm.dial(ctx, true, addr)
+	}
+	// Dial hooks of its own turn HTTP/2 off unless it is forced; a server that offers it keeps it.
+	t.ForceAttemptHTTP2 = true
+	return t, warm, nil
 }
 
 func tlsConfig(opts Options) (*tls.Config, error) {
@@ -170,40 +214,49 @@ func oneLine(s string) string {
 	return line
 }
 
-// Reachable connects to the target once (with the TLS handshake for https), so that a wrong host,
-// a closed port or a certificate problem is one clear line before the run, not one error per case.
+// Reachable connects to the target (with the TLS handshake for https), so that a wrong host, a
+// closed port or a certificate problem is one clear line before the run, not one error per case.
+// It opens one connection per worker at once and leaves them to the run, which starts on them.
 func (e *Engine) Reachable(ctx context.Context) error {
-	host := e.base.Host
-	if e.base.Port() == "" {
-		port := "80"
+	// The address as the transport names it for its dials (canonicalAddr in net/http).
+	port := e.base.Port()
+	if port == "" {
+		port = "80"
 		if e.base.Scheme == "https" {
 			port = "443"
 		}
-		host = net.JoinHostPort(e.base.Hostname(), port)
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, e.opts.Timeout, requestTimeout{e.opts.Timeout})
-	defer cancel()
-	var (
-		conn net.Conn
-		err  error
-	)
-	dialer := &net.Dialer{}
-	if e.base.Scheme == "https" {
-		cfg, cerr := tlsConfig(e.opts)
-		if cerr != nil {
-			return cerr
+	host := net.JoinHostPort(e.base.Hostname(), port)
+	warm := e.warm
+	workers := e.opts.Concurrency
+	if warm == nil || e.proxied() {
+		// Connections the transport would not take are opened once, for the check alone.
+		cfg, err := tlsConfig(e.opts)
+		if err != nil {
+			return err
 		}
-		cfg.ServerName = e.base.Hostname()
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: cfg}).DialContext(ctx, "tcp", host)
-	} else {
-		conn, err = dialer.DialContext(ctx, "tcp", host)
+		warm, workers = newWarmConns(cfg, 1, e.opts.Timeout), 1
+		defer warm.discard()
 	}
-	if err != nil {
+	return warm.open(ctx, e.base.Scheme == "https", host, workers, func(ctx context.Context, err error) error {
 		msg := explain(ctx, err, false)
 		if errors.As(context.Cause(ctx), new(requestTimeout)) {
 			msg = fmt.Sprintf("no connection within %s (--timeout)", e.opts.Timeout)
 		}
 		return fmt.Errorf("cannot reach %s: %s", e.redactor.String(e.base.Redacted()), msg)
+	})
+}
+
+// proxied says whether the transport sends the requests through a proxy (HTTPS_PROXY and the
+// like), which dials connections of its own.
+func (e *Engine) proxied() bool {
+	t, ok := e.client.Transport.(*http.Transport)
+	if !ok {
+		return true
 	}
-	return conn.Close()
+	if t.Proxy == nil {
+		return false
+	}
+	proxy, err := t.Proxy(&http.Request{URL: e.base})
+	return err != nil || proxy != nil
 }

@@ -99,8 +99,11 @@ type Engine struct {
 	clock    clock
 	probes   probeCache
 	breaker  *breaker
-	kept     kept
-	watch    tokenWatch
+	// warm holds the connections opened ahead of the requests (by Reachable, or beside the first
+	// dial); nil with a client of the caller's.
+	warm  *warmConns
+	kept  kept
+	watch tokenWatch
 	// sent counts the requests that went out, for messages that say when something happened.
 	sent atomic.Int64
 	// deadline is when the run must end, fixed by its first step (the preflight, or the cases),
@@ -137,16 +140,17 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 		opts.UserAgent = "contacts-conformance"
 	}
 	client := opts.Client
+	var warm *warmConns
 	if client == nil {
-		transport, err := NewTransport(opts)
+		transport, w, err := newTransport(opts)
 		if err != nil {
 			return nil, err
 		}
-		client = NewClient(transport)
+		client, warm = NewClient(transport), w
 	}
 	e := &Engine{
 		opts: opts, base: base, client: client, contract: contract, redactor: opts.Redactor, tokens: opts.Tokens,
-		limiter: newLimiter(opts.RateLimit, realClock), clock: realClock, breaker: newBreaker(opts),
+		limiter: newLimiter(opts.RateLimit, realClock), clock: realClock, breaker: newBreaker(opts), warm: warm,
 	}
 	if e.redactor == nil {
 		e.redactor = NewRedactor(opts.Token, opts.Redact...)
@@ -224,6 +228,7 @@ func (e *Engine) Run(ctx context.Context, cases []*suites.Case, progress func(in
 		}()
 	}
 	wg.Wait()
+	e.warm.discard()
 	return results
 }
 

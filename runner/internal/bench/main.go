@@ -6,7 +6,9 @@
 //   - the validation of one response, from the body's bytes to the verdict (the Go benchmarks of
 //     ./spec, with -benchmem): one contact, and lists of 1,000, 5,000 and 10,000 campaigns, with
 //     the cost per item of each list size against the smallest;
-//   - the runner's peak resident memory on the 10,000-campaign list.
+//   - the runner's peak resident memory on the 10,000-campaign list;
+//   - the whole suite with the round trip on the wire (wire.go): through a delay proxy, over plain
+//     HTTP and over TLS, with the connections and handshakes it cost, against the physical limit.
 //
 // It prints timings; it asserts none. Run it from the repository's root: `make bench`.
 package main
@@ -55,8 +57,12 @@ func main() {
 	latency := flag.Duration("latency", 100*time.Millisecond, "the reference server's delay before every answer")
 	concurrency := flag.String("concurrency", "", `comma-separated --concurrency values to measure besides the default, e.g. "4,16"`)
 	gobin := flag.String("go", "go", "the go command")
+	rtt := flag.Duration("rtt", 100*time.Millisecond, "the delay proxy's round-trip time")
+	wireRuns := flag.Int("wire-runs", 2, "runs of each setting through the delay proxy")
+	wireConcurrency := flag.String("wire-concurrency", "1,8,16", "comma-separated --concurrency values to measure through the delay proxy")
+	parts := flag.String("parts", strings.Join(allParts, ","), "comma-separated parts to measure: "+strings.Join(allParts, ", "))
 	flag.Parse()
-	if err := bench(*gobin, *runs, *count, *latency, *concurrency); err != nil {
+	if err := bench(*gobin, *runs, *count, *latency, *concurrency, *rtt, *wireRuns, *wireConcurrency, *parts); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %s\n", err)
 		os.Exit(1)
 	}
@@ -64,20 +70,31 @@ func main() {
 
 type row struct{ measure, value, target, ratio string }
 
-func bench(gobin string, runs, count int, latency time.Duration, extraConcurrency string) error {
+// allParts are what -parts selects from, in the order they run.
+var allParts = []string{"run", "validation", "memory", "wire"}
+
+func bench(gobin string, runs, count int, latency time.Duration, extraConcurrency string, rtt time.Duration, wireRuns int, wireConcurrency, partList string) error {
 	if _, err := os.Stat("go.mod"); err != nil {
 		return errors.New("run from the repository's root (make bench)")
 	}
-	if runs < 1 || count < 1 || latency <= 0 {
-		return errors.New("-runs and -count must be at least 1, -latency positive")
+	if runs < 1 || wireRuns < 1 || count < 1 || latency <= 0 || rtt <= 0 {
+		return errors.New("-runs, -wire-runs and -count must be at least 1, -latency and -rtt positive")
 	}
-	settings := []int{0} // 0 leaves the runner's default
-	for _, s := range strings.FieldsFunc(extraConcurrency, func(r rune) bool { return r == ',' }) {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			return fmt.Errorf("-concurrency: %q is not a positive integer", s)
+	extra, err := positiveInts("-concurrency", extraConcurrency)
+	if err != nil {
+		return err
+	}
+	settings := append([]int{0}, extra...) // 0 leaves the runner's default
+	wireSettings, err := positiveInts("-wire-concurrency", wireConcurrency)
+	if err != nil {
+		return err
+	}
+	parts := map[string]bool{}
+	for _, p := range strings.Split(partList, ",") {
+		if p = strings.TrimSpace(p); !slices.Contains(allParts, p) {
+			return fmt.Errorf("-parts: %q is not one of %s", p, strings.Join(allParts, ", "))
 		}
-		settings = append(settings, n)
+		parts[p] = true
 	}
 	fmt.Printf("machine: %d CPUs, %s, %s %s/%s, load average %s at start\n\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAverage())
@@ -94,30 +111,62 @@ func bench(gobin string, runs, count int, latency time.Duration, extraConcurrenc
 
 	var rows []row
 	for _, n := range settings {
+		if !parts["run"] {
+			break
+		}
 		r, err := measureRun(binary, runs, latency, n)
 		if err != nil {
 			return err
 		}
 		rows = append(rows, r)
 	}
-	validation, err := measureValidation(gobin, count)
-	if err != nil {
-		return err
+	if parts["validation"] {
+		validation, err := measureValidation(gobin, count)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, validation...)
 	}
-	rows = append(rows, validation...)
-	memory, err := measureMemory(binary, runs)
-	if err != nil {
-		return err
+	if parts["memory"] {
+		memory, err := measureMemory(binary, runs)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, memory...)
 	}
-	rows = append(rows, memory...)
+	var wire []*wireRow
+	if parts["wire"] {
+		if wire, err = measureWire(gobin, binary, dir, wireRuns, rtt, wireSettings); err != nil {
+			return err
+		}
+	}
 
-	fmt.Printf("\nload average %s at the end\n\n", loadAverage())
-	fmt.Println("| measure | value (median, range) | target | ratio |")
-	fmt.Println("|---|---|---|---|")
-	for _, r := range rows {
-		fmt.Printf("| %s | %s | %s | %s |\n", r.measure, r.value, r.target, r.ratio)
+	fmt.Printf("\nload average %s at the end\n", loadAverage())
+	if len(rows) > 0 {
+		fmt.Println()
+		fmt.Println("| measure | value (median, range) | target | ratio |")
+		fmt.Println("|---|---|---|---|")
+		for _, r := range rows {
+			fmt.Printf("| %s | %s | %s | %s |\n", r.measure, r.value, r.target, r.ratio)
+		}
+	}
+	if len(wire) > 0 {
+		printWire(wire, rtt)
 	}
 	return nil
+}
+
+// positiveInts parses a comma-separated list of positive integers.
+func positiveInts(flagName, list string) ([]int, error) {
+	var ns []int
+	for _, s := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: %q is not a positive integer", flagName, s)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
 }
 
 // measureRun times whole runs of the binary against a reference server that answers after the

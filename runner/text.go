@@ -297,6 +297,11 @@ func printMarkdownCatalogue(stdout, stderr io.Writer, c *spec.Contract) int {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
+	ops, share, classes := suites.ExploreShares(c, catalogueConfig, suites.DefaultExplore)
+	fmt.Fprintf(stdout, "\n## Generated inputs\n\nAfter these cases, a run sends %d generated inputs (`--explore`, drawn with the seed; see [checks](checks.md#generated-inputs)), shared among the reads by their classes of value:\n\n| operation | inputs | classes |\n|---|---:|---:|\n", suites.DefaultExplore)
+	for _, op := range ops {
+		fmt.Fprintf(stdout, "| %s | %d | %d |\n", op, share[op], classes[op])
+	}
 	return exitConformant
 }
 

@@ -27,25 +27,32 @@ func loadContract(t *testing.T) *spec.Contract {
 	return c
 }
 
-// runSuite runs every case, as the runner does, against a reference server started with opts.
-func runSuite(t *testing.T, contract *spec.Contract, opts refserver.Options, strict bool) []*engine.Result {
+// preflighted starts a reference server with opts and an engine against it, and runs the preflight,
+// as both drivers do: a fault that the preflight took for a configuration mistake would end the
+// run incomplete, which is no catch. The server and the client are closed with the test.
+func preflighted(t *testing.T, contract *spec.Contract, opts refserver.Options, strict bool, seed int64) (*engine.Engine, suites.Config) {
 	t.Helper()
 	srv, err := refserver.Start(opts)
 	require.NoError(t, err)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	// Connections the transport dialled but never used would hold the server's graceful
 	// shutdown for its whole grace period; they are closed first.
 	client := engine.NewClient(nil)
-	defer client.CloseIdleConnections()
+	t.Cleanup(client.CloseIdleConnections)
 	eng, err := engine.New(contract, engine.Options{BaseURL: srv.URL, Token: srv.Token, Strict: strict, Client: client})
 	require.NoError(t, err)
-	cfg := suites.Config{ContactID: srv.ContactID, ForeignContactID: srv.ForeignContactID, HaveToken: true, Seed: 1}
-	cases := suites.Build(contract, cfg)
-	require.NotEmpty(t, cases)
-	// As both drivers do: a fault that the preflight took for a configuration mistake would end
-	// the run incomplete, which is no catch.
+	cfg := suites.Config{ContactID: srv.ContactID, ForeignContactID: srv.ForeignContactID, HaveToken: true, Seed: seed}
 	preflight := eng.Preflight(context.Background(), suites.PreflightReads(contract, cfg))
 	require.False(t, preflight.Failed(), "the preflight failed: %s", preflight.Failure)
+	return eng, cfg
+}
+
+// runSuite runs every case, as the runner does, against a reference server started with opts.
+func runSuite(t *testing.T, contract *spec.Contract, opts refserver.Options, strict bool) []*engine.Result {
+	t.Helper()
+	eng, cfg := preflighted(t, contract, opts, strict, 1)
+	cases := suites.Build(contract, cfg)
+	require.NotEmpty(t, cases)
 	return eng.Run(context.Background(), cases, nil)
 }
 
@@ -149,16 +156,7 @@ func TestEveryRequirementHasAFault(t *testing.T) {
 // drivers do after the fixed cases.
 func runExplore(t *testing.T, contract *spec.Contract, opts refserver.Options, seed int64) ([]*engine.Result, *engine.Exploration) {
 	t.Helper()
-	srv, err := refserver.Start(opts)
-	require.NoError(t, err)
-	defer srv.Close()
-	client := engine.NewClient(nil)
-	defer client.CloseIdleConnections()
-	eng, err := engine.New(contract, engine.Options{BaseURL: srv.URL, Token: srv.Token, Client: client})
-	require.NoError(t, err)
-	cfg := suites.Config{ContactID: srv.ContactID, ForeignContactID: srv.ForeignContactID, HaveToken: true, Seed: seed}
-	preflight := eng.Preflight(context.Background(), suites.PreflightReads(contract, cfg))
-	require.False(t, preflight.Failed(), "the preflight failed: %s", preflight.Failure)
+	eng, cfg := preflighted(t, contract, opts, false, seed)
 	return eng.Explore(context.Background(), suites.Explore(contract, cfg, suites.DefaultExplore), seed)
 }
 
@@ -171,6 +169,7 @@ func TestGeneratedInputsFindTheInputFaults(t *testing.T) {
 			continue
 		}
 		t.Run(f.Name, func(t *testing.T) {
+			t.Parallel()
 			for seed := int64(1); seed <= 20; seed++ {
 				results, x := runExplore(t, contract, refserver.Options{Fault: f.Name}, seed)
 				if !assert.NotEmpty(t, naming(results, engine.Fail, f.Catches), "seed %d: no generated input found %s\n%s", seed, f.Catches, missed(results)) {

@@ -14,9 +14,9 @@ import (
 )
 
 // The acceptance test of the whole suite: testdata/independent-server is a Node.js implementation
-// written only from api-notes, by someone who did not read our spec or reference server. Clean, it
-// must pass (no false alarms); with any single violation switched on, the runner must exit 1 and
-// name the requirement it breaks.
+// written only from the contract's prose (docs/contract.md), by someone who did not read our spec or
+// reference server. Clean, it must pass (no false alarms); with any single violation switched on,
+// the runner must exit 1 and name the requirement it breaks.
 var independentViolations = map[string]struct {
 	requirement string
 	strictOnly  bool // a SHOULD-level deviation: exit 0, exit 1 under --strict

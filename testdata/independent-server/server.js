@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Independent implementation of the Contacts API described in api-notes.md, used as a test
+// Independent implementation of the Contacts API described in docs/contract.md, used as a test
 // target for the conformance suite. Plain Node.js 20, no npm dependencies.
 //
 //   node server.js [--port N] [--violation NAME] [--prefix /v1]
 //   node server.js --list-violations
 //
-// A clean server (no --violation) follows every Decision of api-notes.md. Each --violation
+// A clean server (no --violation) follows every decision of the contract. Each --violation
 // breaks exactly one of them and leaves everything else untouched.
 'use strict';
 
@@ -13,7 +13,7 @@ const http = require('node:http');
 const fs = require('node:fs');
 
 // ---------------------------------------------------------------------------------------------
-// Violation catalogue. `decision` quotes the api-notes sentence (or clause) the switch breaks.
+// Violation catalogue. `decision` quotes the contract's sentence (or clause) the switch breaks.
 // `level` is the strength of that decision: MUST (always a failure) or SHOULD (strict mode).
 // ---------------------------------------------------------------------------------------------
 const D = {

@@ -180,6 +180,52 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 				return "runner: preflight: --foreign-contact-id " + otherOwn(tg) + " is not a contact of another company: GET /contact/" + otherOwn(tg) +
 					" was answered 200 OK with company 0b8e4d9a-1c2f-4e3a-8d5b-7a6c9e0f1b2d, the company of --contact-id; give a contact of another company"
 			}, sent: -1, tokenSent: true},
+		{name: "a token without access to contacts", front: func(tg *target, next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/contact/") {
+					r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), tg.token, "no-scope", 1))
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+			want: func(tg *target) string {
+				return "runner: preflight: the token cannot read --contact-id " + tg.contact + ": GET /contact/" + tg.contact +
+					" was answered 401 Unauthorized, though the token is accepted elsewhere; it lacks access to contacts (a scope, a role)"
+			}, sent: -1, tokenSent: true},
+		{name: "a foreign id of the token's own company, without a contact id",
+			args: func(tg *target) []string { return flags(tg, "--contact-id", "", "--foreign-contact-id", otherOwn(tg)) },
+			want: func(tg *target) string {
+				return "runner: preflight: --foreign-contact-id " + otherOwn(tg) + " is not a contact of another company: GET /contact/" + otherOwn(tg) +
+					" was answered 200 OK with company 0b8e4d9a-1c2f-4e3a-8d5b-7a6c9e0f1b2d, the company of every record the lists hold; give a contact of another company"
+			}, sent: -1, tokenSent: true},
+		{name: "a contact id of another company, on a server that serves it", opts: refserver.Options{Fault: "foreign-id-served"},
+			args: func(tg *target) []string { return flags(tg, "--contact-id", tg.foreign, "--foreign-contact-id", "") },
+			want: func(tg *target) string {
+				return "runner: preflight: --contact-id " + tg.foreign + " is of company e2d4c6b8-a0f1-4e3d-9c5b-7a9e1f3d5b70, but every record the lists hold is of company 0b8e4d9a-1c2f-4e3a-8d5b-7a6c9e0f1b2d: give a contact of the token's company (if it is one, the lists are another company's)"
+			}, sent: -1, tokenSent: true},
+		{name: "a redirect to another origin", front: func(tg *target, next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "https://api.example.com/v1"+r.URL.Path, http.StatusMovedPermanently)
+			})
+		},
+			want: func(tg *target) string {
+				return "runner: preflight: GET /campaign/list was answered 301 Moved Permanently, a redirect to https://api.example.com/v1/campaign/list: the API is not at the base URL; give the one the redirect names (the token was not sent)"
+			}, sent: 1},
+		{name: "a server that is down", front: func(tg *target, next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				w.Header().Set("Retry-After", "30")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, "<html><body>Down for maintenance</body></html>")
+			})
+		},
+			want: func(tg *target) string {
+				return "runner: preflight: " + tg.url + " is unavailable: GET /campaign/list was answered 503 Service Unavailable (Retry-After: 30); try again later (the token was not sent)"
+			}, sent: 1},
+		{name: "a token that expires after its first request", front: expiringAfter(1),
+			want: func(tg *target) string {
+				return "runner: preflight: the token stopped being accepted during the preflight: "
+			}, sent: -1, tokenSent: true},
 		{name: "a base URL with a double slash",
 			args: func(tg *target) []string { return flags(tg, "--base-url", tg.url+"//v1") },
 			want: func(tg *target) string {
@@ -234,7 +280,9 @@ func flags(tg *target, replace ...string) []string {
 	}
 	var args []string
 	for _, f := range []string{"--base-url", "--token", "--contact-id", "--foreign-contact-id"} {
-		args = append(args, f, values[f])
+		if values[f] != "" { // an empty value leaves the flag out
+			args = append(args, f, values[f])
+		}
 	}
 	return args
 }

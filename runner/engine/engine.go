@@ -273,7 +273,9 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 	}
 	r.Curl = e.curl(c, req)
 	var ex *suites.Exchange
-	if held := e.take(c); held != nil {
+	// A kept refusal of the valid credentials is sent again instead: exchange tells a token that
+	// expired since from a server that refuses it.
+	if held := e.take(c); held != nil && !(held.Status == http.StatusUnauthorized && sendsValidCredentials(c.Request.Auth)) {
 		ex = e.judgedExchange(c, held.Request, held.Status, held.Header, held.Body, ctx)
 	} else {
 		ex, err = e.exchange(ctx, c, r)
@@ -396,13 +398,16 @@ func (e *Engine) send(ctx context.Context, c *suites.Case, r *Result, token stri
 		if err != nil {
 			return nil, err
 		}
+		if unavailable(resp.StatusCode) {
+			return nil, unavailableError{resp.StatusCode, resp.Header.Get("Retry-After")}
+		}
 		if resp.StatusCode == http.StatusTooManyRequests {
 			if attempt == MaxRetries429 {
-				return nil, errors.New(rateLimited(attempt, waited))
+				return nil, errors.New(e.rateLimited(attempt, waited))
 			}
 			wait, given := retryAfter(resp.Header, e.clock.now(), attempt)
 			if wait > MaxRetryWait {
-				return nil, errors.New(tooLongWait(wait, given))
+				return nil, errors.New(e.tooLongWait(resp.StatusCode, wait, given))
 			}
 			if err := e.clock.sleep(ctx, wait); err != nil {
 				return nil, errors.New(explain(ctx, err, false))
@@ -452,7 +457,13 @@ func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
 		e.breaker.record(fateOf(ctx, err))
 		return nil, nil, errors.New(explain(ctx, err, true))
 	}
-	e.breaker.record(answered)
+	// A server, or a gateway in front of it, that says it is unavailable has not answered the
+	// request: a run of them trips the breaker like a run of timeouts.
+	if unavailable(resp.StatusCode) {
+		e.breaker.record(unanswered)
+	} else {
+		e.breaker.record(answered)
+	}
 	if int64(len(body)) > e.opts.MaxBody {
 		return nil, nil, e.tooLarge()
 	}

@@ -324,12 +324,33 @@ func TestHostileServers(t *testing.T) {
 			finding: "the body is not valid UTF-8 (first invalid byte at offset 32); JSON text must be UTF-8 (RFC 8259 section 8.1)",
 		},
 		{
-			name: "a 5xx is a finding, never retried",
+			name: "a 500 is a finding, never retried",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Retry-After", "1")
+				jsonBody(http.StatusInternalServerError, `{"status":"error","message":"boom","data":null}`)(w, r)
+			},
+			outcome: Fail, requests: 1, requirement: "OK-001", finding: "500 Internal Server Error",
+		},
+		{
+			name: "a 503 without Retry-After is no verdict: the server is unavailable",
+			handler: jsonBody(http.StatusServiceUnavailable, `<html>maintenance</html>`),
+			outcome: Error, requests: 1,
+			reason: "the server, or a gateway in front of it, was unavailable: 503 Service Unavailable; a run against an unavailable server is no verdict",
+		},
+		{
+			name: "a 502 from a gateway is no verdict either",
+			handler: jsonBody(http.StatusBadGateway, `bad gateway`),
+			outcome: Error, requests: 1,
+			reason: "the server, or a gateway in front of it, was unavailable: 502 Bad Gateway; a run against an unavailable server is no verdict",
+		},
+		{
+			name: "a 503 with Retry-After is not waited for: the case ends as an error that names it",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "120")
 				jsonBody(http.StatusServiceUnavailable, `{"status":"error","message":"down","data":null}`)(w, r)
 			},
-			outcome: Fail, requests: 1, requirement: "OK-001", finding: "503 Service Unavailable",
+			outcome: Error, requests: 1,
+			reason: "the server, or a gateway in front of it, was unavailable: 503 Service Unavailable (Retry-After: 120); a run against an unavailable server is no verdict",
 		},
 		{
 			name: "429 with Retry-After in seconds, then the answer", handler: answerAfter429(f, 1, "2"),
@@ -344,12 +365,12 @@ func TestHostileServers(t *testing.T) {
 		{
 			name: "429 for ever, without Retry-After", handler: answerAfter429(f, 1000, ""),
 			outcome: Error, requests: 4, waits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second},
-			reason: "still 429 Too Many Requests after 3 retries (waited 7s in all); lower --rate-limit or --concurrency",
+			reason: "still 429 Too Many Requests after 3 retries (waited 7s in all); set --rate-limit (requests per second) or lower --concurrency",
 		},
 		{
 			name: "429 asking for a wait beyond the cap", handler: answerAfter429(f, 1000, "120"),
 			outcome: Error, requests: 1,
-			reason: "the server answered 429 Too Many Requests and asked to wait 2m0s (Retry-After: 120), more than the 30s the suite waits; lower --rate-limit or --concurrency",
+			reason: "the server answered 429 Too Many Requests and asked to wait 2m0s (Retry-After: 120), more than the 30s the suite waits; set --rate-limit (requests per second) or lower --concurrency",
 		},
 	}
 	for _, tt := range tests {
@@ -487,7 +508,7 @@ func TestBreakerLetsAServerThatStallsOnceRunOn(t *testing.T) {
 		case 1:
 			<-r.Context().Done() // until the client gives up
 		case 2:
-			jsonBody(http.StatusServiceUnavailable, `{"status":"error","message":"down","data":null}`)(w, r)
+			jsonBody(http.StatusInternalServerError, `{"status":"error","message":"down","data":null}`)(w, r)
 		default:
 			w.Header().Set("Content-Length", fmt.Sprint(2*smallBody))
 			_, _ = w.Write(make([]byte, 2*smallBody))

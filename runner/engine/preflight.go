@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"strings"
 	"sync"
 
+	"github.com/contacts-conformance/suite/spec"
 	"github.com/contacts-conformance/suite/suites"
 )
 
@@ -110,10 +112,11 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		return p
 	}
 	authed := byRole(answers, suites.ReadCollection, suites.ReadContact, suites.ReadForeign)
-	if e.judgeToken(ctx, p, authed) {
+	failed, accepted := e.judgeToken(ctx, p, authed)
+	if failed {
 		return p
 	}
-	e.judgeContacts(p, byRole(answers, suites.ReadContact), byRole(answers, suites.ReadForeign))
+	e.judgeContacts(ctx, p, byRole(answers, suites.ReadContact), byRole(answers, suites.ReadForeign), listsCompany(byRole(answers, suites.ReadCollection)), accepted)
 	return p
 }
 
@@ -173,6 +176,19 @@ func (a *preflightAnswer) html() bool {
 	return strings.HasPrefix(start, "<!doctype html") || strings.HasPrefix(start, "<html")
 }
 
+// elsewhere is where a redirect sends the read when that is another scheme or host than the base
+// URL's, or "": the token must not follow it there.
+func (e *Engine) elsewhere(a *preflightAnswer) string {
+	if a.ex.Status/100 != 3 {
+		return ""
+	}
+	loc, err := a.ex.Request.URL.Parse(a.ex.Header.Get("Location"))
+	if err != nil || loc.Scheme == e.base.Scheme && strings.EqualFold(loc.Host, e.base.Host) {
+		return ""
+	}
+	return e.redactor.String(spec.Shorten(loc.Redacted(), 200))
+}
+
 // notServed reports a 404 on a read whose operation does not document 404: the path is not there.
 func (a *preflightAnswer) notServed() bool {
 	return a.ex.Status == http.StatusNotFound && !a.read.Operation.Documents(http.StatusNotFound)
@@ -199,12 +215,25 @@ func (e *Engine) describe(a *preflightAnswer) string {
 // the API's own refusal, and so is anything short of a clear sign: the credentialed reads decide.
 func (e *Engine) judgeAnonymous(p *Preflight, a *preflightAnswer) bool {
 	const aside = " (the token was not sent)"
+	var down unavailableError
 	switch {
+	case errors.As(a.err, &down):
+		p.fail("base-url", "%s is unavailable: %s was answered %s; try again later%s", e.baseText(), a.line(), e.redactor.String(down.answer()), aside)
 	case a.err != nil:
 		p.fail("base-url", "cannot reach %s: %s%s", e.baseText(), e.transportError(a), aside)
 	case a.speaksTLS():
 		p.fail("base-url", "%s was answered %s: the port expects TLS; use https://%s", a.line(), e.describe(a), aside)
-	case a.ex.Status != http.StatusUnauthorized && (a.html() || a.notServed()):
+	case e.elsewhere(a) != "":
+		p.fail("base-url", "%s was answered %d %s, a redirect to %s: the API is not at the base URL; give the one the redirect names%s",
+			a.line(), a.ex.Status, http.StatusText(a.ex.Status), e.elsewhere(a), aside)
+	case a.ex.Status == http.StatusUnauthorized || a.ex.Status/100 == 3:
+		// The API's own refusal, in whatever shape, or its own redirect to a login page: the
+		// credentialed reads decide.
+		return false
+	case a.html() || a.notServed():
+		// A secured collection answered 404 to an anonymous caller is, far more often than an
+		// API that hides itself that way (which AUTH-001 forbids), a wrong path prefix: the run
+		// ends before the token goes to a path that is not there.
 		p.fail("base-url", "%s does not serve this API: %s was answered %s: %s%s", e.baseText(), a.line(), e.describe(a), e.likelyCause([]*preflightAnswer{a}), aside)
 	default:
 		return false
@@ -229,6 +258,23 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer) bool {
 	for _, a := range answers {
 		if a.err != nil {
 			failed = append(failed, a)
+		}
+	}
+	downs := 0
+	for _, a := range failed {
+		var down unavailableError
+		if errors.As(a.err, &down) {
+			downs++
+			if downs == len(answers) {
+				p.fail("base-url", "%s is unavailable: %s was answered %s; try again later", e.baseText(), a.line(), e.redactor.String(down.answer()))
+				return true
+			}
+		}
+	}
+	for _, a := range failed {
+		if errors.As(a.err, new(tokenExpiredError)) {
+			p.fail("token", "the token stopped being accepted during the preflight: %s was refused after another read had accepted it; it expired (use --token-command to renew it)", a.line())
+			return true
 		}
 	}
 	switch {
@@ -295,22 +341,23 @@ func (e *Engine) likelyCause(answers []*preflightAnswer) string {
 
 // judgeToken fails the preflight when every credentialed read was refused. A server that refuses
 // "Bearer <token>" may still take "bearer <token>": the token is then valid, and the cases judge
-// the server's handling of the scheme.
-func (e *Engine) judgeToken(ctx context.Context, p *Preflight, authed []*preflightAnswer) bool {
+// the server's handling of the scheme. canonical says the token got through as "Bearer <token>",
+// the credential every case sends. A 2xx is the proof of acceptance it names first: a 404 may
+// come before the credentials are looked at.
+func (e *Engine) judgeToken(ctx context.Context, p *Preflight, authed []*preflightAnswer) (failed bool, canonical *preflightAnswer) {
 	var accepted *preflightAnswer
 	for _, a := range authed {
-		if !a.refused() {
+		if !a.refused() && (accepted == nil || a.ex.Status/100 == 2 && accepted.ex.Status/100 != 2) {
 			accepted = a
-			break
 		}
 	}
 	if accepted != nil {
 		p.note("token", FactOK, "the token is accepted: %s was answered %d %s", accepted.line(), accepted.ex.Status, http.StatusText(accepted.ex.Status))
-		return false
+		return false, accepted
 	}
 	if len(authed) == 0 {
 		p.note("token", FactNoted, "the document has no read to check the token with")
-		return false
+		return false, nil
 	}
 	first := authed[0]
 	lower := first.read
@@ -319,17 +366,39 @@ func (e *Engine) judgeToken(ctx context.Context, p *Preflight, authed []*preflig
 	if retry.err == nil && !retry.refused() {
 		p.note("token", FactNoted, `the token is accepted as "bearer <token>" on %s (%d), but refused as "Bearer <token>" (%d): the cases judge the server's handling of the scheme`,
 			first.line(), retry.ex.Status, first.ex.Status)
-		return false
+		return false, nil
 	}
 	p.fail("token", "the server refused the token (%d) on %s: it is wrong, expired, or for another environment", first.ex.Status, first.line())
-	return true
+	return true, nil
 }
 
-// judgeContacts checks that the configured contact is readable and that the foreign one is not of
-// the token's company. A foreign contact answered with another company's data is no configuration
-// mistake but a leak: the cases report it.
-func (e *Engine) judgeContacts(p *Preflight, contact, foreign []*preflightAnswer) {
-	company := ""
+// listsCompany is the company every list of the preflight holds records of, or "" when a list's
+// records disagree, carry none, or the lists disagree with each other.
+func listsCompany(collections []*preflightAnswer) string {
+	shared := ""
+	for _, a := range collections {
+		if a.ex.Status != http.StatusOK {
+			continue
+		}
+		company := suites.CompanyOf(a.body)
+		switch {
+		case !spec.IsUUID(company):
+		case shared == "":
+			shared = company
+		case !suites.SameID(shared, company):
+			return ""
+		}
+	}
+	return shared
+}
+
+// judgeContacts checks that the configured contact is readable and of the token's company, and that
+// the foreign one is not of the token's company. The token's company is the configured contact's,
+// or, without one, the one every list holds records of. A foreign contact answered with another
+// company's data is no configuration mistake but a leak: the cases report it.
+func (e *Engine) judgeContacts(ctx context.Context, p *Preflight, contact, foreign []*preflightAnswer, listed string, accepted *preflightAnswer) {
+	// company is the token's company, as companyOf says it was learnt and whose names it.
+	company, companyOf, whose := listed, "the company of every record the lists hold", "the lists'"
 	foreignStatus := 0
 	if len(foreign) > 0 {
 		foreignStatus = foreign[0].ex.Status
@@ -338,10 +407,21 @@ func (e *Engine) judgeContacts(p *Preflight, contact, foreign []*preflightAnswer
 		a := contact[0]
 		switch a.ex.Status {
 		case http.StatusOK:
-			company = suites.CompanyOf(a.body)
+			own := suites.CompanyOf(a.body)
+			if !spec.IsUUID(own) {
+				own = "" // not a company id to compare with: SPEC-001 judges it
+			}
+			if own != "" && listed != "" && !suites.SameID(own, listed) {
+				p.fail("contact-id", "%s %s is of company %s, but every record the lists hold is of company %s: give a contact of the token's company (if it is one, the lists are another company's)",
+					a.read.Input, a.read.ID, own, listed)
+				return
+			}
+			if own != "" {
+				company, companyOf, whose = own, "the company of "+a.read.Input, a.read.Input+"'s"
+			}
 			detail := fmt.Sprintf("%s %s is readable: %s was answered 200 OK", a.read.Input, a.read.ID, a.line())
-			if company != "" {
-				detail += ", company " + company
+			if own != "" {
+				detail += ", company " + own
 			}
 			if id := suites.RecordID(a.body); id != "" && !suites.SameID(id, a.read.ID) {
 				detail += fmt.Sprintf("; its data.id is %q, not the id asked for (OK-002 judges that)", id)
@@ -359,6 +439,20 @@ func (e *Engine) judgeContacts(p *Preflight, contact, foreign []*preflightAnswer
 		case http.StatusBadRequest:
 			p.fail("contact-id", "%s %s is not readable with the token: %s was answered 400 Bad Request (the server takes the id for a malformed one)", a.read.Input, a.read.ID, a.line())
 			return
+		case http.StatusUnauthorized, http.StatusForbidden:
+			// The token got through elsewhere as the cases send it: it has expired since, or it
+			// cannot read contacts (a scope it lacks); neither is a verdict on the server.
+			if accepted != nil {
+				if again := e.preflightRead(ctx, accepted.read); again.err == nil && again.refused() {
+					p.fail("token", "the token stopped being accepted during the preflight: %s was answered %d, then %d; it expired (use --token-command to renew it)",
+						accepted.line(), accepted.ex.Status, again.ex.Status)
+					return
+				}
+				p.fail("contact-id", "the token cannot read %s %s: %s was answered %d %s, though the token is accepted elsewhere; it lacks access to contacts (a scope, a role)",
+					a.read.Input, a.read.ID, a.line(), a.ex.Status, http.StatusText(a.ex.Status))
+				return
+			}
+			p.note("contact-id", FactNoted, "%s %s: %s was answered %s; the cases judge it", a.read.Input, a.read.ID, a.line(), e.describe(a))
 		default:
 			p.note("contact-id", FactNoted, "%s %s: %s was answered %s; the cases judge it", a.read.Input, a.read.ID, a.line(), e.describe(a))
 		}
@@ -369,16 +463,16 @@ func (e *Engine) judgeContacts(p *Preflight, contact, foreign []*preflightAnswer
 	f := foreign[0]
 	switch {
 	case f.ex.Status == http.StatusNotFound:
-		p.note("foreign-contact-id", FactOK, "%s %s is not readable with the token: %s was answered 404 Not Found, as another company's contact must be", f.read.Input, f.read.ID, f.line())
+		p.note("foreign-contact-id", FactOK, "%s %s is not readable with the token: %s was answered 404 Not Found, as another company's contact must be (and as an id that does not exist is: make sure it names a contact)", f.read.Input, f.read.ID, f.line())
 	case f.ex.Status == http.StatusOK && company != "" && suites.SameID(suites.CompanyOf(f.body), company):
-		p.fail("foreign-contact-id", "%s %s is not a contact of another company: %s was answered 200 OK with company %s, the company of %s; give a contact of another company",
-			f.read.Input, f.read.ID, f.line(), company, contact[0].read.Input)
+		p.fail("foreign-contact-id", "%s %s is not a contact of another company: %s was answered 200 OK with company %s, %s; give a contact of another company",
+			f.read.Input, f.read.ID, f.line(), company, companyOf)
 	case f.ex.Status == http.StatusOK:
 		detail := fmt.Sprintf("%s %s: %s was answered 200 OK", f.read.Input, f.read.ID, f.line())
 		if other := suites.CompanyOf(f.body); other != "" {
 			detail += fmt.Sprintf(" with company %s", other)
 			if company != "" {
-				detail += ", another company's than " + contact[0].read.Input + "'s"
+				detail += ", another company's than " + whose
 			}
 		}
 		p.note("foreign-contact-id", FactNoted, "%s; ID-002 judges it", detail)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/contacts-conformance/suite/spec"
 )
 
 // The retry budget for 429 Too Many Requests: a server that asks for more is not waited for, so a
@@ -93,12 +95,46 @@ func retryAfter(h http.Header, now time.Time, attempt int) (wait time.Duration, 
 }
 
 // rateLimited is the error of a case the server kept answering 429.
-func rateLimited(retries int, waited time.Duration) string {
-	return fmt.Sprintf("still 429 Too Many Requests after %d retries (waited %s in all); lower --rate-limit or --concurrency", retries, waited)
+func (e *Engine) rateLimited(retries int, waited time.Duration) string {
+	return fmt.Sprintf("still 429 Too Many Requests after %d retries (waited %s in all); %s", retries, waited, e.slowDown())
 }
 
-func tooLongWait(wait time.Duration, given string) string {
-	return fmt.Sprintf("the server answered 429 Too Many Requests and asked to wait %s (Retry-After: %s), more than the %s the suite waits; lower --rate-limit or --concurrency", wait, given, MaxRetryWait)
+func (e *Engine) tooLongWait(status int, wait time.Duration, given string) string {
+	return fmt.Sprintf("the server answered %d %s and asked to wait %s (Retry-After: %s), more than the %s the suite waits; %s", status, http.StatusText(status), wait, given, MaxRetryWait, e.slowDown())
+}
+
+// slowDown says how to send fewer requests, with the flags as they stand.
+func (e *Engine) slowDown() string {
+	if e.opts.RateLimit > 0 {
+		return "lower --rate-limit or --concurrency"
+	}
+	return "set --rate-limit (requests per second) or lower --concurrency"
+}
+
+// unavailable reports the statuses of a server that is down or overloaded, or of a gateway in front
+// of it that cannot reach it: they say nothing about the input, and are not judged.
+func unavailable(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
+// unavailableError is the error of a case answered 502, 503 or 504. It is not retried, unlike a
+// 429: a server down for maintenance asks for minutes, and a verdict on a server that comes and goes
+// is not one to publish.
+type unavailableError struct {
+	status     int
+	retryAfter string
+}
+
+func (u unavailableError) Error() string {
+	return fmt.Sprintf("the server, or a gateway in front of it, was unavailable: %s; a run against an unavailable server is no verdict", u.answer())
+}
+
+func (u unavailableError) answer() string {
+	s := fmt.Sprintf("%d %s", u.status, http.StatusText(u.status))
+	if u.retryAfter != "" {
+		s += fmt.Sprintf(" (Retry-After: %s)", spec.Shorten(u.retryAfter, 40))
+	}
+	return s
 }
 
 // retryNote is the note a result carries when it was retried.

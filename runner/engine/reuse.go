@@ -129,6 +129,11 @@ func (e *Engine) TokenExpiredAfter() int64 {
 	return e.watch.expiredAfter
 }
 
-func (e *Engine) expiredError() error {
-	return fmt.Errorf("the token stopped being accepted after %d requests: it expired mid-run; use --token-command to renew it", e.TokenExpiredAfter())
+// tokenExpiredError is the error of a case refused after the token expired.
+type tokenExpiredError struct{ after int64 }
+
+func (e tokenExpiredError) Error() string {
+	return fmt.Sprintf("the token stopped being accepted after %d requests: it expired mid-run; use --token-command to renew it", e.after)
 }
+
+func (e *Engine) expiredError() error { return tokenExpiredError{e.TokenExpiredAfter()} }

@@ -332,13 +332,13 @@ func TestHostileServers(t *testing.T) {
 			outcome: Fail, requests: 1, requirement: "OK-001", finding: "500 Internal Server Error",
 		},
 		{
-			name: "a 503 without Retry-After is no verdict: the server is unavailable",
+			name:    "a 503 without Retry-After is no verdict: the server is unavailable",
 			handler: jsonBody(http.StatusServiceUnavailable, `<html>maintenance</html>`),
 			outcome: Error, requests: 1,
 			reason: "the server, or a gateway in front of it, was unavailable: 503 Service Unavailable; a run against an unavailable server is no verdict",
 		},
 		{
-			name: "a 502 from a gateway is no verdict either",
+			name:    "a 502 from a gateway is no verdict either",
 			handler: jsonBody(http.StatusBadGateway, `bad gateway`),
 			outcome: Error, requests: 1,
 			reason: "the server, or a gateway in front of it, was unavailable: 502 Bad Gateway; a run against an unavailable server is no verdict",

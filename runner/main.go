@@ -202,11 +202,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			}
 			out.result(i, r)
 		}
-		results = eng.Run(ctx, cases, judge)
-		// The generative phase comes after the fixed cases, so that its findings, shrunk, are
-		// reported once each after everything the catalogue names.
+		// The generated inputs go out with the fixed cases, on the same workers; their results
+		// are then folded, each distinct finding shrunk and reported once, after everything the
+		// catalogue names.
+		generated := suites.Explore(contract, built, cfg.Explore)
+		all := eng.Run(ctx, append(cases, generated...), func(i int, r *engine.Result) {
+			if i < len(cases) {
+				judge(i, r)
+			}
+		})
+		results = all[:len(cases)]
 		var explored []*engine.Result
-		explored, exploration = eng.Explore(ctx, suites.Explore(contract, built, cfg.Explore), cfg.Seed)
+		explored, exploration = eng.Fold(ctx, generated, all[len(cases):], cfg.Seed)
 		out.total += len(explored)
 		for i, r := range explored {
 			judge(len(results)+i, r)

@@ -34,13 +34,20 @@ type Exploration struct {
 // Explore runs the generated cases and returns one result per distinct finding, shrunk, and one per
 // operation whose inputs all held, were all skipped, or could not all be run.
 func (e *Engine) Explore(ctx context.Context, cases []*suites.Case, seed int64) ([]*Result, *Exploration) {
+	return e.Fold(ctx, cases, e.Run(ctx, cases, nil), seed)
+}
+
+// Fold turns the results of generated cases, run already (alongside the fixed cases, so that no
+// worker waits between the two), into the results a report shows: each distinct finding once,
+// shrunk, and a line for each operation whose inputs all held, were all skipped, or could not all
+// be run.
+func (e *Engine) Fold(ctx context.Context, cases []*suites.Case, results []*Result, seed int64) ([]*Result, *Exploration) {
 	x := &Exploration{Seed: seed, Findings: map[string]int{}}
 	if len(cases) == 0 {
 		return nil, x
 	}
 	ctx, cancel := e.withinDeadline(ctx)
 	defer cancel()
-	results := e.Run(ctx, cases, nil)
 	type group struct {
 		first  int
 		others []string

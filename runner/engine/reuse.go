@@ -118,6 +118,9 @@ func (e *Engine) tokenExpired(ctx context.Context, generation int, answeredBy in
 	return true, nil
 }
 
+// TokenRenewal names how the user gives a token that can be renewed (Options.TokenRenewal).
+func (e *Engine) TokenRenewal() string { return e.opts.TokenRenewal }
+
 // TokenExpiredAfter is how many requests had been sent when the token was found to have stopped
 // being accepted, or 0 when it never was.
 func (e *Engine) TokenExpiredAfter() int64 {
@@ -130,5 +133,5 @@ func (e *Engine) TokenExpiredAfter() int64 {
 }
 
 func (e *Engine) expiredError() error {
-	return fmt.Errorf("the token stopped being accepted after %d requests: it expired mid-run; use --token-command to renew it", e.TokenExpiredAfter())
+	return fmt.Errorf("the token stopped being accepted after %d requests: it expired mid-run; use %s to renew it", e.TokenExpiredAfter(), e.opts.TokenRenewal)
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,7 +28,11 @@ func TestMakeTestIgnoresTheShellsConformanceVariables(t *testing.T) {
 `), 0o700))
 	cmd := exec.Command("make", "--no-print-directory", "-s", "test", "GO="+fakeGo, "CONFORMANCE_SKIP=x")
 	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CONFORMANCE_BASE_URL=http://127.0.0.1:1", "CONFORMANCE_TOKEN=shell-token-1234", "CONFORMANCE_RUN=^auth/")
+	// Under make test itself, the outer make's own variables stay out of this one.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "MAKEFLAGS=") || strings.HasPrefix(kv, "MFLAGS=") || strings.HasPrefix(kv, "MAKELEVEL=")
+	})
+	cmd.Env = append(env, "CONFORMANCE_BASE_URL=http://127.0.0.1:1", "CONFORMANCE_TOKEN=shell-token-1234", "CONFORMANCE_RUN=^auth/")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	b, err := os.ReadFile(log)

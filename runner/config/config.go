@@ -127,25 +127,19 @@ type source struct {
 
 // value names a setting and its value as given: --seed "x", CONFORMANCE_SEED="x", or the label
 // of a flag, Seed(x).
-func (s source) value(name, v string) string {
-	switch {
-	case s.set[name] && s.labels[name] != "":
-		return fmt.Sprintf(s.labels[name], v)
-	case s.set[name]:
-		return fmt.Sprintf("--%s %q", name, v)
-	}
-	return fmt.Sprintf("%s=%q", envName(name), v)
-}
+func (s source) value(name, v string) string { return s.show(name, v, "%q") }
 
 // number is value for a number, which needs no quotes: --max-body 5, CONFORMANCE_MAX_BODY=5.
-func (s source) number(name, v string) string {
+func (s source) number(name, v string) string { return s.show(name, v, "%s") }
+
+func (s source) show(name, v, verb string) string {
 	switch {
 	case s.set[name] && s.labels[name] != "":
 		return fmt.Sprintf(s.labels[name], v)
 	case s.set[name]:
-		return fmt.Sprintf("--%s %s", name, v)
+		return fmt.Sprintf("--%s "+verb, name, v)
 	}
-	return fmt.Sprintf("%s=%s", envName(name), v)
+	return fmt.Sprintf("%s="+verb, envName(name), v)
 }
 
 // name names a setting alone, as given: --ca-cert, CONFORMANCE_CA_CERT, or its label's name.

@@ -76,23 +76,26 @@ func serve(t *testing.T, opts refserver.Options) http.Handler {
 	return rec
 }
 
-func clean(t *testing.T) conformancetest.Target {
-	return conformancetest.Target{Handler: serve(t, refserver.Options{}), Token: token, ContactID: contactID, ForeignContactID: foreignID}
+// against is the reference server with the options, with its fixtures' token and ids.
+func against(t *testing.T, opts refserver.Options) conformancetest.Target {
+	return conformancetest.Target{Handler: serve(t, opts), Token: token, ContactID: contactID, ForeignContactID: foreignID}
 }
+
+func clean(t *testing.T) conformancetest.Target { return against(t, refserver.Options{}) }
 
 // scenarios are what TestScenario runs in the child process.
 var scenarios = map[string]func(t *testing.T){
 	"clean": func(t *testing.T) { conformancetest.Run(t, clean(t), conformancetest.Seed(1)) },
 	"fault": func(t *testing.T) {
-		conformancetest.Run(t, conformancetest.Target{Handler: serve(t, refserver.Options{Fault: "wrong-record"}), Token: token, ContactID: contactID, ForeignContactID: foreignID},
+		conformancetest.Run(t, against(t, refserver.Options{Fault: "wrong-record"}),
 			conformancetest.Seed(1), conformancetest.Explore(0))
 	},
 	"slow": func(t *testing.T) {
-		conformancetest.Run(t, conformancetest.Target{Handler: serve(t, refserver.Options{Latency: 20 * time.Millisecond}), Token: token, ContactID: contactID, ForeignContactID: foreignID},
+		conformancetest.Run(t, against(t, refserver.Options{Latency: 20 * time.Millisecond}),
 			conformancetest.Explore(0))
 	},
 	"slow, concurrency 3": func(t *testing.T) {
-		conformancetest.Run(t, conformancetest.Target{Handler: serve(t, refserver.Options{Latency: 20 * time.Millisecond}), Token: token, ContactID: contactID, ForeignContactID: foreignID},
+		conformancetest.Run(t, against(t, refserver.Options{Latency: 20 * time.Millisecond}),
 			conformancetest.Explore(0), conformancetest.Concurrency(3))
 	},
 	"refused token": func(t *testing.T) {
@@ -118,7 +121,7 @@ var scenarios = map[string]func(t *testing.T){
 		file := filepath.Join(t.TempDir(), "conformance.expect")
 		require.NoError(t, os.WriteFile(file, []byte("ok/known/getContactById  2999-01-01  PLAT-1234 the cache serves another contact\n"+
 			"ok/list/listCampaigns    2999-01-01  PLAT-1240 fixed since\n"), 0o600))
-		conformancetest.Run(t, conformancetest.Target{Handler: serve(t, refserver.Options{Fault: "wrong-record"}), Token: token, ContactID: contactID, ForeignContactID: foreignID},
+		conformancetest.Run(t, against(t, refserver.Options{Fault: "wrong-record"}),
 			conformancetest.Explore(0), conformancetest.Expect(file))
 	},
 	"expired token": func(t *testing.T) {

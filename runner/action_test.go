@@ -5,8 +5,10 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,7 +35,19 @@ func moduleProxy(t *testing.T, version string) (goproxy string) {
 	f, err := os.Create(filepath.Join(at, version+".zip"))
 	require.NoError(t, err)
 	zw := zip.NewWriter(f)
-	for _, name := range strings.Split(strings.TrimRight(listed, "\x00"), "\x00") {
+	names := strings.Split(strings.TrimRight(listed, "\x00"), "\x00")
+	// A module's zip leaves out every folder holding a module of its own (testdata/consumer),
+	// as the real module proxy's does; go refuses a zip with another go.mod inside.
+	var nested []string
+	for _, name := range names {
+		if dir, file := path.Split(name); file == "go.mod" && dir != "" {
+			nested = append(nested, dir)
+		}
+	}
+	for _, name := range names {
+		if slices.ContainsFunc(nested, func(dir string) bool { return strings.HasPrefix(name, dir) }) {
+			continue
+		}
 		data, err := os.ReadFile(filepath.Join(root, name))
 		if os.IsNotExist(err) {
 			continue // deleted in the working tree, not yet in the index

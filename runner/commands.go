@@ -12,7 +12,6 @@ import (
 	"github.com/contacts-conformance/suite/runner/expect"
 	"github.com/contacts-conformance/suite/runner/report"
 	"github.com/contacts-conformance/suite/spec"
-	"github.com/contacts-conformance/suite/suites"
 )
 
 // loadComparison reads the expectations file and the baseline a run is held against; either may
@@ -22,7 +21,7 @@ func loadComparison(c config.Comparison, contract *spec.Contract) (*expect.File,
 	var baseline *report.Run
 	var err error
 	if c.ExpectFile != "" {
-		if file, err = expect.Load(c.ExpectFile, catalogue(contract)); err != nil {
+		if file, err = expect.Load(c.ExpectFile, expect.CatalogueOf(contract)); err != nil {
 			return nil, nil, fmt.Errorf("--expect %s", err)
 		}
 	}
@@ -32,33 +31,6 @@ func loadComparison(c config.Comparison, contract *spec.Contract) (*expect.File,
 		}
 	}
 	return file, baseline, nil
-}
-
-// catalogue is every case id and requirement id the suite has, whatever the configuration, so an
-// expectations file is checked against the same list everywhere.
-func catalogue(contract *spec.Contract) expect.Catalogue {
-	cat := expect.Catalogue{Cases: map[string]bool{}, Requirements: map[string]bool{}}
-	for _, c := range suites.Build(contract, catalogueConfig) {
-		cat.Cases[c.ID] = true
-	}
-	for _, id := range suites.ExploreResultIDs(contract) {
-		cat.Cases[id] = true
-	}
-	for _, r := range suites.Requirements() {
-		cat.Requirements[r.ID] = true
-	}
-	return cat
-}
-
-// checksOf maps each case to the requirements it checks.
-func checksOf(cases []*suites.Case) map[string][]string {
-	checks := make(map[string][]string, len(cases))
-	for _, c := range cases {
-		for _, r := range c.Requirements() {
-			checks[c.ID] = append(checks[c.ID], r.ID)
-		}
-	}
-	return checks
 }
 
 // commandFlags are a command's flags and the usage its --help prints to stdout; a bad flag is one
@@ -124,7 +96,7 @@ func expectCommand(_ context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "runner expect: %s\n", oneLine(err))
 		return exitNoRun
 	}
-	entries, unknown := expect.FromRun(run, time.Now().AddDate(0, 0, *days), catalogue(contract))
+	entries, unknown := expect.FromRun(run, time.Now().AddDate(0, 0, *days), expect.CatalogueOf(contract))
 	for _, id := range unknown {
 		fmt.Fprintf(stderr, "runner expect: left out %s: this suite version has no such case\n", id)
 	}

@@ -20,11 +20,11 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
-	"time"
 
 	"github.com/contacts-conformance/suite/runner/config"
 	"github.com/contacts-conformance/suite/runner/engine"
 	"github.com/contacts-conformance/suite/runner/report"
+	"github.com/contacts-conformance/suite/runner/session"
 	"github.com/contacts-conformance/suite/spec"
 	"github.com/contacts-conformance/suite/spec/refserver"
 	"github.com/contacts-conformance/suite/suites"
@@ -154,91 +154,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return exitNoRun
 		}
 	}
-	opts := cfg.EngineOptions()
-	build := buildInfo()
-	opts.BaseURL, opts.UserAgent = target, "contacts-conformance/"+report.Version
-	opts.Selection, opts.Tokens, opts.Redactor = selection, tokens, redactor
-	eng, err := engine.New(contract, opts)
+	sess, err := session.Open(contract, cfg, session.Target{
+		URL: target, Tokens: tokens, Redactor: redactor, UserAgent: "contacts-conformance/" + report.Version, Expectations: expectations,
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
-	warnings := transportWarnings(cfg, target)
-	for _, w := range warnings {
+	for _, w := range sess.Warnings {
 		fmt.Fprintf(stderr, "runner: %s\n", w)
 	}
 
-	built := suites.Config{
-		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed,
-	}
-	cases := suites.Build(contract, built)
-	out := &textReporter{w: stdout, verbose: cfg.Verbose, quiet: cfg.Quiet, total: len(cases)}
+	build := buildInfo()
+	out := &textReporter{w: stdout, verbose: cfg.Verbose, quiet: cfg.Quiet, total: len(sess.Cases)}
 	if terminal && !cfg.Quiet {
 		out.progress = stderr
 	}
 	out.header(contract, target, cfg, build)
-	started := time.Now()
 	// The ids are checked before anything is sent; a wrong one still leaves reports that say why
 	// the run was not judged.
-	var preflight *engine.Preflight
-	failure := "runner: preflight: "
-	if err := built.Validate(contract); err != nil {
-		preflight, failure = engine.RefusedPreflight(err.Check, err.Error()), "runner: "
-	} else {
-		preflight = eng.Preflight(ctx, suites.PreflightReads(contract, built))
-	}
+	preflight, failure := sess.Preflight(ctx)
 	out.preflight(preflight)
 	var results []*engine.Result
-	var exploration *engine.Exploration
 	if preflight.Failed() {
-		fmt.Fprintf(stderr, "%s%s\n", failure, preflight.Failure)
-		results = eng.Unjudged(cases, "not run: the preflight failed: "+preflight.Failure)
+		fmt.Fprintf(stderr, "runner: %s\n", failure)
+		results = sess.Unjudged()
 	} else {
-		// Expectations apply to each case as it ends, so the line it prints already says
-		// "expected failure"; the engine never sees them.
-		judge := func(i int, r *engine.Result) {
-			if expectations != nil {
-				expectations.Judge(r, cfg.Strict, started)
-			}
-			out.result(i, r)
-		}
 		// The generated inputs go out with the fixed cases, on the same workers; their results
 		// are then folded, each distinct finding shrunk and reported once, after everything the
 		// catalogue names.
-		generated := suites.Explore(contract, built, cfg.Explore)
-		all := eng.Run(ctx, append(cases, generated...), func(i int, r *engine.Result) {
-			if i < len(cases) {
-				judge(i, r)
-			}
-		})
-		results = all[:len(cases)]
 		var explored []*engine.Result
-		explored, exploration = eng.Fold(ctx, generated, all[len(cases):], cfg.Seed)
+		results, explored = sess.Run(ctx, sess.Cases, true, out.result)
 		out.total += len(explored)
 		for i, r := range explored {
-			judge(len(results)+i, r)
+			out.result(len(results)+i, r)
 		}
 		results = append(results, explored...)
 	}
-	if after := eng.TokenExpiredAfter(); after > 0 {
-		warnings = append(warnings, fmt.Sprintf("WARNING: the token stopped being accepted after %d requests (it expired mid-run); the cases refused from then on ended as errors; use --token-command to renew it", after))
-	}
-	run := &report.Run{
-		SuiteVersion: report.Version, Build: build, SpecSHA256: contract.Hash, Target: redactor.String(target),
-		Started: started, Finished: time.Now(), Seed: cfg.Seed, Strict: cfg.Strict,
-		Config: cfg.Redacted(), Endpoints: report.EndpointsOf(contract),
-		Summary: engine.Summarize(results), Results: results, Preflight: preflight, Exploration: exploration,
-		InsecureTLS: cfg.Insecure, Warnings: warnings,
-	}
-	run.Config["base_url"] = run.Target
-	if expectations != nil {
-		run.Expectations = expectations.Settle(results, checksOf(cases), started)
-	}
+	run := sess.Record(results)
+	run.Build = build
 	if baseline != nil {
 		run.Baseline = report.Compare(baseline, run, cfg.BaselineFile, "")
 	}
 	out.summary(run, tokens.Renewals())
-	for _, w := range warnings {
+	for _, w := range run.Warnings {
 		fmt.Fprintf(stderr, "runner: %s\n", w)
 	}
 

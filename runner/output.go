@@ -4,11 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/contacts-conformance/suite/runner/config"
 	"github.com/contacts-conformance/suite/runner/report"
@@ -116,27 +113,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
-
-// transportWarnings are what a reader must know about how the run reached the server before
-// trusting its verdict: certificates not verified, or the token sent in clear text to a host
-// that is not this machine.
-func transportWarnings(cfg *config.Config, target string) []string {
-	var warnings []string
-	if cfg.Insecure {
-		warnings = append(warnings, config.InsecureWarning)
-	}
-	if u, err := url.Parse(target); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		warnings = append(warnings, fmt.Sprintf("WARNING: %s is plain http:// to a host that is not a loopback address: the token travels in clear text, readable by anyone on the way. Use https://.", u.Redacted()))
-	}
-	return warnings
-}
-
-// isLoopback reports whether a host names this machine: localhost, or a loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -308,11 +308,11 @@ func TestSafetyFlagsCannotBeMisused(t *testing.T) {
 		wantErr string
 	}{
 		{"bad deadline", nil, []string{"--deadline", "forever"}, `runner: --deadline "forever" is not a positive duration such as 10s or 500ms`},
-		{"zero deadline from env", map[string]string{"CONFORMANCE_DEADLINE": "0s"}, nil, `runner: --deadline "0s" is not a positive duration such as 10s or 500ms`},
+		{"zero deadline from env", map[string]string{"CONFORMANCE_DEADLINE": "0s"}, nil, `runner: CONFORMANCE_DEADLINE="0s" is not a positive duration such as 10s or 500ms`},
 		{"bad rate limit", nil, []string{"--rate-limit", "fast"}, `runner: --rate-limit "fast" is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5`},
 		{"negative rate limit", nil, []string{"--rate-limit", "-1"}, `runner: --rate-limit "-1" is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5`},
 		{"max body above 1 GiB", nil, []string{"--max-body", "1073741825"}, `runner: --max-body 1073741825 is more than 1073741824 bytes (1 GiB); a response that large is not one to validate in memory`},
-		{"max body from the environment above 1 GiB", map[string]string{"CONFORMANCE_MAX_BODY": "9223372036854775807"}, nil, `runner: --max-body 9223372036854775807 is more than 1073741824 bytes (1 GiB); a response that large is not one to validate in memory`},
+		{"max body from the environment above 1 GiB", map[string]string{"CONFORMANCE_MAX_BODY": "9223372036854775807"}, nil, `runner: CONFORMANCE_MAX_BODY=9223372036854775807 is more than 1073741824 bytes (1 GiB); a response that large is not one to validate in memory`},
 		{"rate limit too low to end", nil, []string{"--rate-limit", "1e-300"}, `runner: --rate-limit "1e-300" is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5`},
 		{"missing CA file", nil, []string{"--ca-cert", "/nonexistent/ca.pem"}, "runner: --ca-cert: cannot read /nonexistent/ca.pem: no such file or directory"},
 		{"CA file without a certificate", nil, []string{"--ca-cert", notPEM}, "runner: --ca-cert: " + notPEM + " holds no PEM certificate"},

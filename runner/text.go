@@ -279,25 +279,16 @@ func printExplorePlan(w io.Writer, c *spec.Contract, cfg suites.Config, budget i
 	}
 }
 
-// catalogueConfig builds every case the suites have, whatever the user configured, with fixed
-// ids and seed, so docs/requirements.md changes only when the catalogue does.
-var catalogueConfig = suites.Config{
-	ContactID:        "00000000-0000-4000-8000-00000000c0de",
-	ForeignContactID: "00000000-0000-4000-8000-0000000f0e16",
-	HaveToken:        true,
-	Seed:             1,
-}
-
 // regenerateDocs is how docs/requirements.md is regenerated; the file and the test name it.
 const regenerateDocs = "`make docs` (that is, `bin/contacts-conformance --list-markdown > docs/requirements.md`)"
 
 // printMarkdownCatalogue prints docs/requirements.md.
 func printMarkdownCatalogue(stdout, stderr io.Writer, c *spec.Contract) int {
-	if err := report.Catalogue(stdout, suites.Requirements(), suites.Build(c, catalogueConfig), regenerateDocs); err != nil {
+	if err := report.Catalogue(stdout, suites.Requirements(), suites.Build(c, suites.CatalogueConfig), regenerateDocs); err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
-	ops, share, classes := suites.ExploreShares(c, catalogueConfig, suites.DefaultExplore)
+	ops, share, classes := suites.ExploreShares(c, suites.CatalogueConfig, suites.DefaultExplore)
 	fmt.Fprintf(stdout, "\n## Generated inputs\n\nAfter these cases, a run sends %d generated inputs (`--explore`, drawn with the seed; see [checks](checks.md#generated-inputs)), shared among the reads by their classes of value:\n\n| operation | inputs | classes |\n|---|---:|---:|\n", suites.DefaultExplore)
 	for _, op := range ops {
 		fmt.Fprintf(stdout, "| %s | %d | %d |\n", op, share[op], classes[op])

@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -26,13 +27,31 @@ type Config struct {
 	Names Inputs
 }
 
-// Skip reasons name the flag and the environment variable that would let the case run.
-const (
-	needToken     = "needs a token: set --token or CONFORMANCE_TOKEN"
-	needContact   = "needs a contact the token can see: set --contact-id or CONFORMANCE_CONTACT_ID"
-	needForeign   = "needs a contact of another company: set --foreign-contact-id or CONFORMANCE_FOREIGN_CONTACT_ID"
-	malformedBody = `{"conformance-suite": "this body is deliberately not valid JSON"`
-)
+// CatalogueConfig builds every case the suites have, whatever the user configured, with fixed
+// ids and seed: the catalogue docs/requirements.md lists, which changes only when the cases do,
+// and the case ids an expectations file may name.
+var CatalogueConfig = Config{
+	ContactID:        "00000000-0000-4000-8000-00000000c0de",
+	ForeignContactID: "00000000-0000-4000-8000-0000000f0e16",
+	HaveToken:        true,
+	Seed:             1,
+}
+
+const malformedBody = `{"conformance-suite": "this body is deliberately not valid JSON"`
+
+// Skip reasons name the setting that would let the case run: the flag and the environment
+// variable, or the name Names gives it.
+func (cfg Config) needToken() string {
+	return "needs a token: set " + cmp.Or(cfg.Names.Token, "--token or CONFORMANCE_TOKEN")
+}
+
+func (cfg Config) needContact() string {
+	return "needs a contact the token can see: set " + cmp.Or(cfg.Names.ContactID, "--contact-id or CONFORMANCE_CONTACT_ID")
+}
+
+func (cfg Config) needForeign() string {
+	return "needs a contact of another company: set " + cmp.Or(cfg.Names.ForeignContactID, "--foreign-contact-id or CONFORMANCE_FOREIGN_CONTACT_ID")
+}
 
 // unsafeMethods are sent to every documented path to check the 405; they only ever target ids
 // generated to be unknown, with a body no server can parse.
@@ -162,7 +181,7 @@ func (b builder) authCases() []*Case {
 			Request{Path: b.readablePath(), Auth: r.auth},
 			expectStatus(ReqAuthRejected, http.StatusUnauthorized), expectErrorEnvelope(), expectChallenge)
 		if r.needsToken && !b.cfg.HaveToken {
-			c.Skip = needToken
+			c.Skip = b.cfg.needToken()
 		}
 		cases = append(cases, c)
 	}
@@ -198,10 +217,10 @@ func (b builder) acceptedChecks(req *Requirement) []Check {
 
 func (b builder) needsReadable() string {
 	if !b.cfg.HaveToken {
-		return needToken
+		return b.cfg.needToken()
 	}
 	if b.op.IDParam != "" && b.cfg.ContactID == "" {
-		return needContact
+		return b.cfg.needContact()
 	}
 	return ""
 }
@@ -235,7 +254,7 @@ func (b builder) methodCases(documented []string) []*Case {
 			Request{Method: m, Path: path, Auth: Bearer, Body: malformedBody, Unsafe: true},
 			expectStatus(ReqMethod, http.StatusMethodNotAllowed), expectAllow, expectErrorEnvelope())
 		if !b.cfg.HaveToken {
-			c.Skip = needToken
+			c.Skip = b.cfg.needToken()
 		}
 		cases = append(cases, c)
 	}

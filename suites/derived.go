@@ -24,7 +24,7 @@ func (b builder) paramCases(p *spec.Param) []*Case {
 			c = b.queryValueCase(p, v)
 		}
 		if !b.cfg.HaveToken {
-			c.Skip = needToken
+			c.Skip = b.cfg.needToken()
 		}
 		cases = append(cases, c)
 	}
@@ -160,17 +160,17 @@ func (b builder) configuredIDCases() []*Case {
 		expectStatus(ReqMalformedIDSafe, http.StatusBadRequest, http.StatusNotFound), expectErrorEnvelope(), expectStatus(ReqMalformedID400, http.StatusBadRequest), expectNoServerError)
 	switch {
 	case !b.cfg.HaveToken:
-		foreign.Skip, suffixed.Skip = needToken, needToken
+		foreign.Skip, suffixed.Skip = b.cfg.needToken(), b.cfg.needToken()
 	}
 	if b.cfg.ForeignContactID == "" {
 		foreign.Request.Path = b.op.Path
-		foreign.Skip = needForeign
+		foreign.Skip = b.cfg.needForeign()
 	}
 	if b.cfg.ContactID == "" {
 		// Built all the same, so that --list and a run count the same cases and a report shows
 		// the check that did not run.
 		suffixed.Request.Path = b.pathWith(sqlSuffix)
-		suffixed.Skip = needContact
+		suffixed.Skip = b.cfg.needContact()
 	}
 	return []*Case{foreign, suffixed}
 }

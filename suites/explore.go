@@ -334,7 +334,7 @@ func (g *generator) caseOf(in input) *Case {
 	c := b.newCase(ExploreArea, fmt.Sprintf("input-%d", in.n), status, describeInput(in, req), req, checks...)
 	c.Shrink = func(stillFails func(*Case) bool) *Case { return g.shrink(in, stillFails) }
 	if !g.cfg.HaveToken {
-		c.Skip = needToken
+		c.Skip = g.cfg.needToken()
 	}
 	return c
 }

@@ -44,10 +44,11 @@ func (r Read) Case() *Case {
 	return &Case{ID: "preflight/" + string(r.Role) + "/" + r.Operation.ID, Area: "preflight", Operation: r.Operation, Request: r.Request}
 }
 
-// Inputs name the settings in messages: flags for the runner, environment variables for a driver
-// configured from the environment. The zero value names the flags.
+// Inputs name the settings in messages and skip reasons: flags for the runner, environment
+// variables for a driver configured from the environment, a Target's fields for
+// runner/conformancetest. The zero value names the flags.
 type Inputs struct {
-	ContactID, ForeignContactID string
+	ContactID, ForeignContactID, Token string
 }
 
 func (in Inputs) contact() string {

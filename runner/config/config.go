@@ -48,6 +48,9 @@ type Config struct {
 	//
 	// Run and Skip select cases by id, title or requirement id (nil: no constraint).
 	Run, Skip *regexp.Regexp
+	// RunName and SkipName say how they were given (--run, CONFORMANCE_RUN), for the reason a
+	// case left out shows.
+	RunName, SkipName string
 	// OutDir receives every report at once (junit.xml, results.json, report.html, summary.md).
 	OutDir string
 	// TokenCommand is run with sh -c to obtain the token, and again when it expires.
@@ -98,8 +101,62 @@ var Settings = []Setting{
 // ErrHelp is returned when the user asked for help; the usage has been printed.
 var ErrHelp = flag.ErrHelp
 
-// Parse reads the flags, falling back to the environment for what they leave unset.
+// Parse reads the flags, falling back to the environment for what they leave unset. An error
+// names the setting as it was given: the flag (--seed "x"), or the environment variable
+// (CONFORMANCE_SEED="x").
 func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
+	return parseWith(args, getenv, usage, nil)
+}
+
+// ParseOptions is Parse for a program that takes the settings in its own terms rather than as
+// flags, such as runner/conformancetest's options: args are the flags those options stand for,
+// and labels say how an error names each flag's value, by flag name: labels["concurrency"] =
+// "Concurrency(%s)" gives `Concurrency(0) is not a positive integer`. getenv may be nil.
+func ParseOptions(args []string, getenv func(string) string, labels map[string]string) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return parseWith(args, getenv, io.Discard, labels)
+}
+
+// source says how each setting was given, so that an error names it as the user wrote it.
+type source struct {
+	set    map[string]bool
+	labels map[string]string
+}
+
+// value names a setting and its value as given: --seed "x", CONFORMANCE_SEED="x", or the label
+// of a flag, Seed(x).
+func (s source) value(name, v string) string { return s.show(name, v, "%q") }
+
+// number is value for a number, which needs no quotes: --max-body 5, CONFORMANCE_MAX_BODY=5.
+func (s source) number(name, v string) string { return s.show(name, v, "%s") }
+
+func (s source) show(name, v, verb string) string {
+	switch {
+	case s.set[name] && s.labels[name] != "":
+		return fmt.Sprintf(s.labels[name], v)
+	case s.set[name]:
+		return fmt.Sprintf("--%s "+verb, name, v)
+	}
+	return fmt.Sprintf("%s="+verb, envName(name), v)
+}
+
+// name names a setting alone, as given: --ca-cert, CONFORMANCE_CA_CERT, or its label's name.
+func (s source) name(name string) string {
+	switch {
+	case s.set[name] && s.labels[name] != "":
+		label, _, _ := strings.Cut(s.labels[name], "(")
+		return label
+	case s.set[name]:
+		return "--" + name
+	}
+	return envName(name)
+}
+
+func (s source) fromEnv(name string) bool { return !s.set[name] }
+
+func parseWith(args []string, getenv func(string) string, usage io.Writer, labels map[string]string) (*Config, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
 	// The flag package's own messages come with the whole usage; the caller prints one line.
@@ -134,10 +191,10 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags start with --; see --help)", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	given := source{set: map[string]bool{}, labels: labels}
+	fs.Visit(func(f *flag.Flag) { given.set[f.Name] = true })
 	env := func(name string, dst *string) {
-		if !set[name] {
+		if given.fromEnv(name) {
 			*dst = getenv(envName(name))
 		}
 	}
@@ -152,16 +209,16 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	env("concurrency", concurrency)
 	env("max-body", maxBody)
 	resolveComparison(env)
-	if err := resolveExplore(env); err != nil {
+	if err := resolveExplore(env, given); err != nil {
 		return nil, err
 	}
-	if err := resolveExtras(set, env); err != nil {
+	if err := resolveExtras(given, env); err != nil {
 		return nil, err
 	}
-	if err := boolFromEnv("strict", set, getenv, &c.Strict); err != nil {
+	if err := boolFromEnv("strict", given.set, getenv, &c.Strict); err != nil {
 		return nil, err
 	}
-	if !set["redact"] {
+	if given.fromEnv("redact") {
 		for _, v := range strings.Split(getenv("CONFORMANCE_REDACT"), ",") {
 			if v = strings.TrimSpace(v); v != "" {
 				c.Redact = append(c.Redact, v)
@@ -169,43 +226,54 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 		}
 	}
 	var err error
-	if c.Timeout, err = duration("timeout", *timeout, 10*time.Second); err != nil {
+	if c.Timeout, err = duration(given.value("timeout", *timeout), *timeout, 10*time.Second); err != nil {
 		return nil, err
 	}
 	if *seed == "" {
 		c.Seed = time.Now().UnixNano()
 	} else if c.Seed, err = strconv.ParseInt(*seed, 10, 64); err != nil {
-		return nil, fmt.Errorf("--seed %q is not an integer", *seed)
+		return nil, fmt.Errorf("%s is not an integer", given.value("seed", *seed))
 	} else {
 		c.SeedSet = true
 	}
-	if c.Concurrency, err = positive("concurrency", *concurrency, 8); err != nil {
+	if c.Concurrency, err = positive(given.value("concurrency", *concurrency), *concurrency, 8); err != nil {
 		return nil, err
 	}
-	mb, err := positive("max-body", *maxBody, 4<<20)
+	mb, err := positive(given.value("max-body", *maxBody), *maxBody, 4<<20)
 	if err != nil {
 		return nil, err
 	}
 	if mb > MaxMaxBody {
-		return nil, fmt.Errorf("--max-body %s is more than %d bytes (1 GiB); a response that large is not one to validate in memory", *maxBody, MaxMaxBody)
+		return nil, fmt.Errorf("%s is more than %d bytes (1 GiB); a response that large is not one to validate in memory", given.number("max-body", *maxBody), MaxMaxBody)
 	}
 	c.MaxBody = int64(mb)
-	if err := safety.resolve(set, getenv); err != nil {
+	if err := safety.resolve(given, getenv); err != nil {
 		return nil, err
 	}
 	c.BaseURL = strings.TrimSpace(c.BaseURL)
 	if c.Token != "" {
-		// The same rules as a token printed by --token-command.
-		if err := engine.CheckToken("the token", c.Token); err != nil {
+		// The same rules as a token printed by --token-command; the value is never quoted.
+		subject := "the token"
+		if given.fromEnv("token") {
+			subject = envName("token")
+		}
+		if err := engine.CheckToken(subject, c.Token); err != nil {
 			return nil, err
 		}
 	}
 	for _, v := range c.Redact {
 		if len(v) < MinRedactLength {
-			return nil, fmt.Errorf("--redact %q is shorter than %d characters; redacting it would garble every report", v, MinRedactLength)
+			redact := given.value("redact", v)
+			if given.fromEnv("redact") {
+				redact = fmt.Sprintf("the value %q of %s", v, envName("redact"))
+			}
+			return nil, fmt.Errorf("%s is shorter than %d characters; redacting it would garble every report", redact, MinRedactLength)
 		}
 	}
 	if c.BaseURL != "" && c.Token == "" && c.TokenCommand == "" {
+		if given.fromEnv("base-url") {
+			return nil, errors.New("CONFORMANCE_BASE_URL needs a token: set CONFORMANCE_TOKEN or CONFORMANCE_TOKEN_COMMAND")
+		}
 		return nil, errors.New("--base-url needs a token: set --token, --token-command or CONFORMANCE_TOKEN")
 	}
 	return c, nil
@@ -213,32 +281,35 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 
 // defineExtraFlags registers the flags of selection, reports and renewable tokens; the function
 // it returns reads their environment variables and validates them, once the flags are parsed.
-func (c *Config) defineExtraFlags(fs *flag.FlagSet) func(set map[string]bool, env func(string, *string)) error {
+func (c *Config) defineExtraFlags(fs *flag.FlagSet) func(given source, env func(string, *string)) error {
 	var run, skip string
 	fs.StringVar(&run, "run", "", "")
 	fs.StringVar(&skip, "skip", "", "")
 	fs.StringVar(&c.OutDir, "out", "", "")
 	fs.StringVar(&c.TokenCommand, "token-command", "", "")
 	fs.BoolVar(&c.ListMarkdown, "list-markdown", false, "")
-	return func(set map[string]bool, env func(string, *string)) error {
+	return func(given source, env func(string, *string)) error {
 		env("run", &run)
 		env("skip", &skip)
 		env("out", &c.OutDir)
 		env("token-command", &c.TokenCommand)
 		var err error
-		if c.Run, err = pattern("run", run); err != nil {
+		if c.Run, err = Pattern(given.value("run", run), run); err != nil {
 			return err
 		}
-		if c.Skip, err = pattern("skip", skip); err != nil {
+		if c.Skip, err = Pattern(given.value("skip", skip), skip); err != nil {
 			return err
 		}
+		c.RunName, c.SkipName = given.name("run"), given.name("skip")
 		// The token and the command are one setting: a flag wins over the other's variable.
 		switch {
 		case c.Token == "" || c.TokenCommand == "":
-		case set["token-command"] && !set["token"]:
+		case given.set["token-command"] && !given.set["token"]:
 			c.Token = ""
-		case set["token"] && !set["token-command"]:
+		case given.set["token"] && !given.set["token-command"]:
 			c.TokenCommand = ""
+		case given.fromEnv("token"):
+			return errors.New("both CONFORMANCE_TOKEN and CONFORMANCE_TOKEN_COMMAND are set; give one")
 		default:
 			return errors.New("both a token and a token command are set; give one of --token and --token-command")
 		}
@@ -249,7 +320,9 @@ func (c *Config) defineExtraFlags(fs *flag.FlagSet) func(set map[string]bool, en
 	}
 }
 
-func pattern(name, v string) (*regexp.Regexp, error) {
+// Pattern compiles a selecting expression (--run, --skip); subject names it in the error, as
+// given: --run "auth/(".
+func Pattern(subject, v string) (*regexp.Regexp, error) {
 	if v == "" {
 		return nil, nil
 	}
@@ -257,9 +330,9 @@ func pattern(name, v string) (*regexp.Regexp, error) {
 	if err != nil {
 		var serr *syntax.Error
 		if errors.As(err, &serr) {
-			return nil, fmt.Errorf("--%s %q is not a valid regular expression: %s", name, v, serr.Code)
+			return nil, fmt.Errorf("%s is not a valid regular expression: %s", subject, serr.Code)
 		}
-		return nil, fmt.Errorf("--%s %q is not a valid regular expression", name, v)
+		return nil, fmt.Errorf("%s is not a valid regular expression", subject)
 	}
 	return re, nil
 }
@@ -286,24 +359,24 @@ func envName(flag string) string {
 	return "CONFORMANCE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-func duration(name, v string, def time.Duration) (time.Duration, error) {
+func duration(subject, v string, def time.Duration) (time.Duration, error) {
 	if v == "" {
 		return def, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("--%s %q is not a positive duration such as 10s or 500ms", name, v)
+		return 0, fmt.Errorf("%s is not a positive duration such as 10s or 500ms", subject)
 	}
 	return d, nil
 }
 
-func positive(name, v string, def int) (int, error) {
+func positive(subject, v string, def int) (int, error) {
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		return 0, fmt.Errorf("--%s %q is not a positive integer", name, v)
+		return 0, fmt.Errorf("%s is not a positive integer", subject)
 	}
 	return n, nil
 }

@@ -10,7 +10,7 @@ func (c *Config) EngineOptions() engine.Options {
 		Concurrency: c.Concurrency, Strict: c.Strict,
 		Deadline: c.Deadline, RateLimit: c.RateLimit, CACerts: c.CACert, Insecure: c.Insecure,
 		Protected: []string{c.ContactID, c.ForeignContactID},
-		Selection: engine.Selection{Run: c.Run, Skip: c.Skip},
+		Selection: engine.Selection{Run: c.Run, Skip: c.Skip, RunName: c.RunName, SkipName: c.SkipName},
 	}
 }
 

@@ -43,17 +43,17 @@ func (s *Safety) register(fs *flag.FlagSet) *safetyFlags {
 }
 
 // resolve fills what the flags left unset from the environment and validates the result.
-func (f *safetyFlags) resolve(set map[string]bool, getenv func(string) string) error {
+func (f *safetyFlags) resolve(given source, getenv func(string) string) error {
 	for name, dst := range map[string]*string{"deadline": f.deadline, "rate-limit": f.rateLimit, "ca-cert": f.caCert} {
-		if !set[name] {
+		if given.fromEnv(name) {
 			*dst = getenv(envName(name))
 		}
 	}
-	if err := boolFromEnv("insecure", set, getenv, &f.s.Insecure); err != nil {
+	if err := boolFromEnv("insecure", given.set, getenv, &f.s.Insecure); err != nil {
 		return err
 	}
 	var err error
-	if f.s.Deadline, err = duration("deadline", *f.deadline, engine.DefaultDeadline); err != nil {
+	if f.s.Deadline, err = duration(given.value("deadline", *f.deadline), *f.deadline, engine.DefaultDeadline); err != nil {
 		return err
 	}
 	if *f.rateLimit != "" {
@@ -61,20 +61,21 @@ func (f *safetyFlags) resolve(set map[string]bool, getenv func(string) string) e
 		// A rate far below one request a second would turn into an interval that overflows a
 		// time.Duration, silently meaning no limit at all; one request in 1000 s is the floor.
 		if err != nil || !(r >= 0.001) || r > 1e6 {
-			return fmt.Errorf("--rate-limit %q is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5", *f.rateLimit)
+			return fmt.Errorf("%s is not a number of requests per second between 0.001 and 1000000, such as 5 or 0.5", given.value("rate-limit", *f.rateLimit))
 		}
 		f.s.RateLimit = r
 	}
 	if f.s.CACertFile = *f.caCert; f.s.CACertFile != "" {
+		caCert := given.name("ca-cert")
 		if f.s.Insecure {
-			return errors.New("--ca-cert and --insecure contradict each other: --ca-cert verifies the certificate against your CA, --insecure not at all")
+			return fmt.Errorf("%[1]s and %[2]s contradict each other: %[1]s verifies the certificate against your CA, %[2]s not at all", caCert, given.name("insecure"))
 		}
 		pem, err := os.ReadFile(f.s.CACertFile)
 		if err != nil {
-			return fmt.Errorf("--ca-cert: cannot read %s: %v", f.s.CACertFile, unwrapPathError(err))
+			return fmt.Errorf("%s: cannot read %s: %v", caCert, f.s.CACertFile, unwrapPathError(err))
 		}
 		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
-			return fmt.Errorf("--ca-cert: %s holds no PEM certificate", f.s.CACertFile)
+			return fmt.Errorf("%s: %s holds no PEM certificate", caCert, f.s.CACertFile)
 		}
 		f.s.CACert = pem
 	}

@@ -59,6 +59,9 @@ type Options struct {
 	Selection Selection
 	// Tokens, when set, supplies the token instead of Token, renewing it when it expires.
 	Tokens *TokenSource
+	// TokenRenewal names how the user gives a token that can be renewed, for the error of a token
+	// that expired unrenewed: --token-command when empty.
+	TokenRenewal string
 	// Redactor, when set, is shared with the caller, so tokens renewed during the run are
 	// redacted from the caller's output too.
 	Redactor *Redactor
@@ -139,6 +142,9 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "contacts-conformance"
 	}
+	if opts.TokenRenewal == "" {
+		opts.TokenRenewal = "--token-command"
+	}
 	client := opts.Client
 	var warm *warmConns
 	if client == nil {
@@ -190,6 +196,10 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
 	return u, nil
 }
+
+// Requests is how many requests the engine has sent so far: the preflight's, the cases', their
+// retries and the checks' probes.
+func (e *Engine) Requests() int64 { return e.sent.Load() }
 
 // Redactor returns the engine's redactor, for reporters.
 func (e *Engine) Redactor() *Redactor { return e.redactor }

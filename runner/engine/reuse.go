@@ -118,6 +118,9 @@ func (e *Engine) tokenExpired(ctx context.Context, generation int, answeredBy in
 	return true, nil
 }
 
+// TokenRenewal names how the user gives a token that can be renewed (Options.TokenRenewal).
+func (e *Engine) TokenRenewal() string { return e.opts.TokenRenewal }
+
 // TokenExpiredAfter is how many requests had been sent when the token was found to have stopped
 // being accepted, or 0 when it never was.
 func (e *Engine) TokenExpiredAfter() int64 {
@@ -129,11 +132,17 @@ func (e *Engine) TokenExpiredAfter() int64 {
 	return e.watch.expiredAfter
 }
 
-// tokenExpiredError is the error of a case refused after the token expired.
-type tokenExpiredError struct{ after int64 }
-
-func (e tokenExpiredError) Error() string {
-	return fmt.Sprintf("the token stopped being accepted after %d requests: it expired mid-run; use --token-command to renew it", e.after)
+// tokenExpiredError is the error of a case refused after the token expired; renewal names how the
+// token could have been renewed (--token-command, or a driver's own way).
+type tokenExpiredError struct {
+	after   int64
+	renewal string
 }
 
-func (e *Engine) expiredError() error { return tokenExpiredError{e.TokenExpiredAfter()} }
+func (e tokenExpiredError) Error() string {
+	return fmt.Sprintf("the token stopped being accepted after %d requests: it expired mid-run; use %s to renew it", e.after, e.renewal)
+}
+
+func (e *Engine) expiredError() error {
+	return tokenExpiredError{e.TokenExpiredAfter(), e.opts.TokenRenewal}
+}

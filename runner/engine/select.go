@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"regexp"
+	"strings"
 
 	"github.com/contacts-conformance/suite/suites"
 )
@@ -15,6 +17,9 @@ const Disabled Outcome = "disabled"
 // a requirement it checks matches Run (when set), and none of them matches Skip.
 type Selection struct {
 	Run, Skip *regexp.Regexp
+	// RunName and SkipName say how the user gave the expressions, for the reason a left-out case
+	// shows: --run and --skip when empty, CONFORMANCE_RUN or conformancetest.Select elsewhere.
+	RunName, SkipName string
 }
 
 // Selects reports whether the case is to run.
@@ -37,14 +42,14 @@ func (s Selection) Count(cases []*suites.Case) int {
 }
 
 func (s Selection) reason() string {
-	switch {
-	case s.Run != nil && s.Skip != nil:
-		return "not selected by --run " + s.Run.String() + " --skip " + s.Skip.String()
-	case s.Run != nil:
-		return "not selected by --run " + s.Run.String()
-	default:
-		return "not selected by --skip " + s.Skip.String()
+	var by []string
+	if s.Run != nil {
+		by = append(by, cmp.Or(s.RunName, "--run")+" "+s.Run.String())
 	}
+	if s.Skip != nil {
+		by = append(by, cmp.Or(s.SkipName, "--skip")+" "+s.Skip.String())
+	}
+	return "not selected by " + strings.Join(by, " ")
 }
 
 func matchesCase(re *regexp.Regexp, c *suites.Case) bool {

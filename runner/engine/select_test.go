@@ -76,14 +76,17 @@ func TestDisabledCaseSendsNothing(t *testing.T) {
 	defer srv.Close()
 	tests := []struct {
 		name, run, skip, reason string
+		names                   [2]string
 	}{
-		{"run", "^nothing$", "", "not selected by --run ^nothing$"},
-		{"skip", "", ".", "not selected by --skip ."},
-		{"both", "^auth/", "^auth/", "not selected by --run ^auth/ --skip ^auth/"},
+		{"run", "^nothing$", "", "not selected by --run ^nothing$", [2]string{}},
+		{"skip", "", ".", "not selected by --skip .", [2]string{}},
+		{"both", "^auth/", "^auth/", "not selected by --run ^auth/ --skip ^auth/", [2]string{}},
+		{"named as given", "^auth/", "^auth/", "not selected by CONFORMANCE_RUN ^auth/ CONFORMANCE_SKIP ^auth/", [2]string{"CONFORMANCE_RUN", "CONFORMANCE_SKIP"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			eng, err := New(contract, Options{BaseURL: srv.URL, Token: srv.Token, Selection: Selection{Run: compile(tt.run), Skip: compile(tt.skip)}})
+			sel := Selection{Run: compile(tt.run), Skip: compile(tt.skip), RunName: tt.names[0], SkipName: tt.names[1]}
+			eng, err := New(contract, Options{BaseURL: srv.URL, Token: srv.Token, Selection: sel})
 			require.NoError(t, err)
 			results := eng.Run(context.Background(), cases[:5], nil)
 			for _, r := range results {

@@ -40,10 +40,14 @@ func CheckToken(subject, token string) error {
 }
 
 // TokenSource hands out the bearer token. A token given as such never changes. A token obtained
-// from a command (--token-command) is obtained again when the server refuses it after having
-// accepted it: that is how the short-lived tokens of CI systems expire in the middle of a run.
+// from a command (--token-command) or a function (runner/conformancetest's Target.TokenFunc) is
+// obtained again when the server refuses it after having accepted it: that is how the short-lived
+// tokens of CI systems expire in the middle of a run.
 type TokenSource struct {
-	command  string
+	// fetch obtains a token, within TokenCommandTimeout; nil for a token that is never renewed.
+	fetch func(ctx context.Context) (string, error)
+	// subject names the tokens fetch obtains in errors: "the token from --token-command".
+	subject  string
 	redactor *Redactor
 
 	mu    sync.Mutex
@@ -65,7 +69,44 @@ func StaticToken(token string) *TokenSource { return &TokenSource{value: token} 
 // CommandToken runs the command (with sh -c) for a first token. Every token it prints is added
 // to the redactor before anything else sees it; a token CheckToken refuses is refused.
 func CommandToken(ctx context.Context, command string, redactor *Redactor) (*TokenSource, error) {
-	s := &TokenSource{command: command, redactor: redactor}
+	return renewable(ctx, "the token from --token-command", func(ctx context.Context) (string, error) {
+		return runTokenCommand(ctx, command)
+	}, redactor)
+}
+
+// FuncToken calls f for a first token, and again each time the token expires. name says what f
+// is in errors ("Target.TokenFunc"). Each call has TokenCommandTimeout, as a command has: a call
+// still running then is abandoned, its token unused. f's error is shown redacted, on one line.
+// Every token it returns is added to the redactor and held to CheckToken.
+func FuncToken(ctx context.Context, name string, f func(context.Context) (string, error), redactor *Redactor) (*TokenSource, error) {
+	return renewable(ctx, "the token from "+name, func(ctx context.Context) (string, error) {
+		type answer struct {
+			token string
+			err   error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			token, err := f(ctx)
+			done <- answer{token, err}
+		}()
+		select {
+		case a := <-done:
+			switch {
+			case a.err != nil && ctx.Err() != nil:
+				// The error is most likely the context's own: the cause says it better.
+				return "", interruptedFetch(ctx, name, "did not return")
+			case a.err != nil:
+				return "", fmt.Errorf("%s failed: %s", name, oneLine(redactor.String(a.err.Error())))
+			}
+			return a.token, nil
+		case <-ctx.Done():
+			return "", interruptedFetch(ctx, name, "did not return")
+		}
+	}, redactor)
+}
+
+func renewable(ctx context.Context, subject string, fetch func(context.Context) (string, error), redactor *Redactor) (*TokenSource, error) {
+	s := &TokenSource{fetch: fetch, subject: subject, redactor: redactor}
 	token, err := s.obtain(ctx)
 	if err != nil {
 		return nil, err
@@ -106,7 +147,7 @@ func (s *TokenSource) accept(generation int) {
 // this call did. The lock is held while the command runs, so concurrent refusals wait for the
 // one renewal instead of running the command again.
 func (s *TokenSource) renew(ctx context.Context, generation int) (bool, error) {
-	if s.command == "" {
+	if s.fetch == nil {
 		return false, nil
 	}
 	s.mu.Lock()
@@ -137,16 +178,43 @@ var (
 	errTooMuchOutput = errors.New("--token-command printed too much")
 )
 
-// obtain runs the command. Its output is a secret: it is never part of an error message, and it
-// is redacted before it is returned. The command runs in a process group of its own, killed
-// whole when it runs out of time, prints too much, or the run is interrupted, so that nothing it
-// started outlives it; the same goes for a background process left holding its output.
+// obtain fetches a token within TokenCommandTimeout, holds it to CheckToken and adds it to the
+// redactor before anything else sees it.
 func (s *TokenSource) obtain(parent context.Context) (string, error) {
+	ctx, stop := context.WithTimeoutCause(parent, TokenCommandTimeout, errTokenTimeout)
+	defer stop()
+	token, err := s.fetch(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := CheckToken(s.subject, token); err != nil {
+		return "", err
+	}
+	s.redactor.AddToken(token)
+	return token, nil
+}
+
+// interruptedFetch says why a token's fetch was cut short: its own timeout, the run's deadline,
+// or an interruption. what is how the fetch failed to end ("did not finish").
+func interruptedFetch(ctx context.Context, name, what string) error {
+	var d runDeadline
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errTokenTimeout):
+		return fmt.Errorf("%s %s within %s", name, what, TokenCommandTimeout)
+	case errors.As(cause, &d):
+		return fmt.Errorf("the run's deadline (%s, --deadline) passed while %s ran", d.d, name)
+	}
+	return fmt.Errorf("the run was interrupted while %s ran", name)
+}
+
+// runTokenCommand runs the command. Its output is a secret: it is never part of an error message.
+// The command runs in a process group of its own, killed whole when it runs out of time, prints
+// too much, or the run is interrupted, so that nothing it started outlives it; the same goes for
+// a background process left holding its output.
+func runTokenCommand(parent context.Context, command string) (string, error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	ctx, stop := context.WithTimeoutCause(ctx, TokenCommandTimeout, errTokenTimeout)
-	defer stop()
-	cmd := exec.CommandContext(ctx, "sh", "-c", s.command)
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	stdout := &cappedOutput{limit: MaxTokenOutput, over: func() { cancel(errTooMuchOutput) }}
 	cmd.Stdout = stdout
 	// A child of the shell can keep the pipe open after the shell exits; stop waiting for it.
@@ -157,17 +225,11 @@ func (s *TokenSource) obtain(parent context.Context) (string, error) {
 		killProcessGroup(cmd)
 	}
 	var exit *exec.ExitError
-	switch cause := context.Cause(ctx); {
+	switch {
 	case stdout.exceeded:
 		return "", fmt.Errorf("--token-command printed more than %d KiB; a token is one short word, so its output is refused", MaxTokenOutput>>10)
 	case parent.Err() != nil:
-		var d runDeadline
-		if errors.As(context.Cause(parent), &d) {
-			return "", fmt.Errorf("the run's deadline (%s, --deadline) passed while --token-command ran", d.d)
-		}
-		return "", errors.New("the run was interrupted while --token-command ran")
-	case errors.Is(cause, errTokenTimeout):
-		return "", fmt.Errorf("--token-command did not finish within %s", TokenCommandTimeout)
+		return "", interruptedFetch(parent, "--token-command", "did not finish")
 	case errors.Is(err, exec.ErrWaitDelay):
 		return "", errors.New("--token-command exited but left a background process holding its standard output open (now stopped); redirect that process's output (command >/dev/null &) or wait for it before exiting")
 	case errors.As(err, &exit):
@@ -182,10 +244,6 @@ func (s *TokenSource) obtain(parent context.Context) (string, error) {
 	case strings.ContainsAny(token, " \t\r\n"):
 		return "", errors.New("--token-command printed more than one word; it must print the token alone")
 	}
-	if err := CheckToken("the token from --token-command", token); err != nil {
-		return "", err
-	}
-	s.redactor.AddToken(token)
 	return token, nil
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -285,6 +286,77 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 			assert.NotContains(t, string(dump), "leaked-secret-output")
 		})
 	}
+}
+
+// A token function is called for the first token and again when it expires, like a command; its
+// tokens are redacted and held to the token rules, and its error is one redacted line.
+func TestFuncToken(t *testing.T) {
+	defer func(d time.Duration) { TokenCommandTimeout = d }(TokenCommandTimeout)
+	TokenCommandTimeout = 300 * time.Millisecond
+	interrupted, interrupt := context.WithCancel(context.Background())
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		f       func(ctx context.Context) (string, error)
+		wantErr string
+	}{
+		{"returns the token", context.Background(), func(context.Context) (string, error) { return "CI-Token-abcdef", nil }, ""},
+		{"its error, redacted, on one line", context.Background(), func(context.Context) (string, error) {
+			return "", errors.New("the identity provider refused known-secret-value\nsecond line")
+		}, "Target.TokenFunc failed: the identity provider refused [REDACTED]"},
+		{"too short to redact", context.Background(), func(context.Context) (string, error) { return "short", nil },
+			"the token from Target.TokenFunc is 5 characters long; tokens shorter than 8 cannot be told apart from ordinary text in reports, so they are refused"},
+		{"white space inside", context.Background(), func(context.Context) (string, error) { return "CI-Token abcdef", nil },
+			"the token from Target.TokenFunc holds whitespace or a control character; a bearer token is one word of visible characters (RFC 6750 section 2.1)"},
+		{"a call that ignores its context is abandoned", context.Background(), func(context.Context) (string, error) {
+			time.Sleep(time.Minute)
+			return "CI-Token-abcdef", nil
+		}, "Target.TokenFunc did not return within 300ms"},
+		{"the run is interrupted", interrupted, func(ctx context.Context) (string, error) {
+			interrupt()
+			<-ctx.Done()
+			return "", ctx.Err()
+		}, "the run was interrupted while Target.TokenFunc ran"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			redactor := NewRedactor("", "known-secret-value")
+			src, err := FuncToken(tt.ctx, "Target.TokenFunc", tt.f, redactor)
+			if tt.wantErr != "" {
+				require.EqualError(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "CI-Token-abcdef", src.Token())
+			assert.Equal(t, "Authorization: [REDACTED]", redactor.String("Authorization: CI-Token-abcdef"))
+		})
+	}
+}
+
+// A token function's token that expires mid-run is renewed by calling the function again, once
+// for all the cases refused at that moment.
+func TestExpiredFuncTokenIsRenewed(t *testing.T) {
+	contract, cases := buildCases(t)
+	front := expiringFronts(t)()
+	var mu sync.Mutex
+	calls := 0
+	redactor := NewRedactor("")
+	src, err := FuncToken(context.Background(), "Target.TokenFunc", func(context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		return "CI-Token-" + strconv.Itoa(calls), nil
+	}, redactor)
+	require.NoError(t, err)
+	eng, err := New(contract, Options{BaseURL: front.URL, Tokens: src, Redactor: redactor, Concurrency: 4})
+	require.NoError(t, err)
+	results := eng.Run(context.Background(), cases, nil)
+	assert.Equal(t, Summary{Total: len(cases), Pass: len(cases)}, Summarize(results), outcomes(results))
+	assert.Equal(t, 2, calls, "calls of the token function")
+	assert.Equal(t, 1, src.Renewals())
+	dump, err := json.Marshal(results)
+	require.NoError(t, err)
+	assert.NotContains(t, string(dump), "CI-Token", "a token leaked into the results")
 }
 
 // outcomes lists the results that did not pass, for a failure message.

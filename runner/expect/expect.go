@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/contacts-conformance/suite/runner/report"
+	"github.com/contacts-conformance/suite/spec"
+	"github.com/contacts-conformance/suite/suites"
 )
 
 // DateLayout is how expiry dates are written.
@@ -44,6 +46,22 @@ type File struct {
 // Catalogue is what an entry may name: the suite's case ids and requirement ids.
 type Catalogue struct {
 	Cases, Requirements map[string]bool
+}
+
+// CatalogueOf is every case id and requirement id the suite has, whatever the configuration, so
+// an expectations file is checked against the same list everywhere.
+func CatalogueOf(contract *spec.Contract) Catalogue {
+	cat := Catalogue{Cases: map[string]bool{}, Requirements: map[string]bool{}}
+	for _, c := range suites.Build(contract, suites.CatalogueConfig) {
+		cat.Cases[c.ID] = true
+	}
+	for _, id := range suites.ExploreResultIDs(contract) {
+		cat.Cases[id] = true
+	}
+	for _, r := range suites.Requirements() {
+		cat.Requirements[r.ID] = true
+	}
+	return cat
 }
 
 // maxFile bounds the file read: thousands of entries are a few hundred kilobytes.

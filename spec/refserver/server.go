@@ -63,9 +63,9 @@ func StartOn(addr string, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		URL:              "http://" + ln.Addr().String() + strings.TrimSuffix(opts.Prefix, "/"),
-		Token:            h.token,
-		ContactID:        h.fixtures.ownContactID(),
-		ForeignContactID: h.fixtures.foreignContactID(),
+		Token:            h.Token(),
+		ContactID:        h.ContactID(),
+		ForeignContactID: h.ForeignContactID(),
 		httpServer:       &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
 		done:             make(chan struct{}),
 	}
@@ -126,6 +126,15 @@ func NewHandler(opts Options) (*Handler, error) {
 	h.quirks = quirks
 	return h, nil
 }
+
+// Token is the bearer token the handler accepts.
+func (h *Handler) Token() string { return h.token }
+
+// ContactID is a contact of the token's company.
+func (h *Handler) ContactID() string { return h.fixtures.ownContactID() }
+
+// ForeignContactID is a contact of another company than the token's.
+func (h *Handler) ForeignContactID() string { return h.fixtures.foreignContactID() }
 
 // reply is an answer before it is written, so that a fault can rewrite any part of it.
 type reply struct {

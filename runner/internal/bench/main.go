@@ -3,6 +3,8 @@
 //
 //   - a full run of the runner binary against the reference server answering every request after
 //     100 ms, against the sequential bound (requests × 100 ms);
+//   - runner/conformancetest, run by another module's go test (testdata/consumer, gotest.go)
+//     against the reference server's handler answering after 100 ms, against the same bound;
 //   - the validation of one response, from the body's bytes to the verdict (the Go benchmarks of
 //     ./spec, with -benchmem): one contact, and lists of 1,000, 5,000 and 10,000 campaigns, with
 //     the cost per item of each list size against the smallest;
@@ -71,7 +73,7 @@ func main() {
 type row struct{ measure, value, target, ratio string }
 
 // allParts are what -parts selects from, in the order they run.
-var allParts = []string{"run", "validation", "memory", "wire"}
+var allParts = []string{"run", "package", "validation", "memory", "wire"}
 
 func bench(gobin string, runs, count int, latency time.Duration, extraConcurrency string, rtt time.Duration, wireRuns int, wireConcurrency, partList string) error {
 	if _, err := os.Stat("go.mod"); err != nil {
@@ -115,6 +117,13 @@ func bench(gobin string, runs, count int, latency time.Duration, extraConcurrenc
 			break
 		}
 		r, err := measureRun(binary, runs, latency, n)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	if parts["package"] {
+		r, err := measurePackage(gobin, dir, runs, latency)
 		if err != nil {
 			return err
 		}

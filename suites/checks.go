@@ -395,39 +395,52 @@ func expectOneCompany(contactPath string) Check {
 }
 
 // expectSameAsUnknown compares the answer about another company's resource with the answer about
-// an unknown id: any difference but the id itself tells an attacker the resource exists. Two
-// unknown ids are asked about: when their own messages differ (a request id, a time), the message
-// cannot be compared, and the case says so instead of guessing.
+// an unknown id: any difference but the id itself tells an attacker the resource exists. The three
+// are asked afresh, one right after the other, an unknown id on either side of the resource: a
+// message that quotes the time then matches the one asked for between them. When the two unknown
+// ids' messages still differ (a request id), the message cannot be compared, and the case says so
+// instead of guessing.
 func expectSameAsUnknown(unknownPaths [2]string) Check {
 	return Check{Req: ReqForeignIndistinct, Verify: func(ex *Exchange) *Finding {
-		if ex.Probe == nil {
+		ask := ex.Fresh
+		if ask == nil && ex.Probe != nil {
+			ask = func(path string) (*Probed, error) { return ex.Probe(path, nil) }
+		}
+		if ask == nil {
 			return nil
 		}
 		var unknown [2]*Probed
-		for i, path := range unknownPaths {
-			p, err := ex.Probe(path, nil)
-			if err != nil || p.Status != http.StatusNotFound {
+		var resource *Probed
+		for i, path := range []string{unknownPaths[0], ex.Case.Request.Path, unknownPaths[1]} {
+			p, err := ask(path)
+			switch {
+			case i == 1 && err != nil:
+				ex.Notes = append(ex.Notes, "ID-005 could not compare: asking again for the resource "+unprobed(p, err))
+				return nil
+			case i == 1:
+				resource = p
+			case err != nil || p.Status != http.StatusNotFound:
 				// The unknown-id cases judge that answer; this check has nothing to compare with.
 				ex.Notes = append(ex.Notes, "ID-005 could not compare: an unknown id "+unprobed(p, err))
 				return nil
+			default:
+				unknown[i/2] = p
 			}
-			unknown[i] = p
 		}
 		want := maskedMessage(unknown[0].Body)
 		if other := maskedMessage(unknown[1].Body); other != want {
 			ex.Notes = append(ex.Notes, fmt.Sprintf("ID-005 compared the status only: the message for an unknown id changes from one request to the next (%s, then %s)", quoted(want), quoted(other)))
-			if ex.Status == http.StatusNotFound {
+			if resource.Status == http.StatusNotFound {
 				return nil
 			}
 		}
-		body, _ := ex.JSON()
-		got := maskedMessage(body)
-		if ex.Status == http.StatusNotFound && got == want {
+		got := maskedMessage(resource.Body)
+		if resource.Status == http.StatusNotFound && got == want {
 			return nil
 		}
 		return &Finding{
 			Expected: fmt.Sprintf("the answer to an unknown id: 404 with message %s", quoted(want)),
-			Actual:   fmt.Sprintf("%d with message %s: the answer tells that the resource exists", ex.Status, quoted(got)),
+			Actual:   fmt.Sprintf("%d with message %s: the answer tells that the resource exists", resource.Status, quoted(got)),
 		}
 	}}
 }

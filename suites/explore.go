@@ -332,6 +332,9 @@ func (g *generator) caseOf(in input) *Case {
 		}
 	}
 	c := b.newCase(ExploreArea, fmt.Sprintf("input-%d", in.n), status, describeInput(in, req), req, checks...)
+	if in.param != nil && in.param.In == openapi3.ParameterInPath {
+		c = frontEndMay404(in.value.Raw[0], c)
+	}
 	c.Shrink = func(stillFails func(*Case) bool) *Case { return g.shrink(in, stillFails) }
 	if !g.cfg.HaveToken {
 		c.Skip = g.cfg.needToken()

@@ -160,6 +160,16 @@ func TestNoFalseAlarms(t *testing.T) {
 			assert.Equal(t, http.StatusNotAcceptable, a.status)
 			assert.Equal(t, "error", a.body["status"])
 		}},
+		{"an HTML 404 from a front end for an encoded slash", refserver.Options{Quirks: []string{"front-end-404-for-encoded-slash"}}, func(t *testing.T, srv *refserver.Server) {
+			req, err := http.NewRequest(http.MethodGet, srv.URL+"/contact/a%2Fb", nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", bearer(srv))
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+			assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"))
+		}},
 		{"media type in mixed case", refserver.Options{Quirks: []string{"content-type-spelling"}}, func(t *testing.T, srv *refserver.Server) {
 			assert.Equal(t, "Application/JSON;Charset=UTF-8", get(t, srv, "/phone_number", bearer(srv)).header.Get("Content-Type"))
 		}},
@@ -206,6 +216,9 @@ func TestNoFalseAlarms(t *testing.T) {
 		{"an id of its own request in every error message", refserver.Options{Quirks: []string{"request-id-in-message"}}, func(t *testing.T, srv *refserver.Server) {
 			first := get(t, srv, "/contact/"+srv.ForeignContactID, bearer(srv)).body["message"]
 			assert.NotEqual(t, first, get(t, srv, "/contact/"+srv.ForeignContactID, bearer(srv)).body["message"])
+		}},
+		{"the time of the answer in every error message", refserver.Options{Quirks: []string{"time-in-message"}}, func(t *testing.T, srv *refserver.Server) {
+			assert.Regexp(t, ` at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`, get(t, srv, "/contact/"+srv.ForeignContactID, bearer(srv)).body["message"])
 		}},
 		{"gzip-compressed answers", refserver.Options{Quirks: []string{"gzip"}}, func(t *testing.T, srv *refserver.Server) {
 			assert.Equal(t, "gzip", get(t, srv, "/phone_number", bearer(srv), "Accept-Encoding", "gzip").header.Get("Content-Encoding"))

@@ -144,6 +144,9 @@ type Exchange struct {
 	// another; the driver shares each answer among all the cases of a run. Nil when there is
 	// no server to ask, and then such a check has nothing to compare.
 	Probe func(path string, query url.Values) (*Probed, error)
+	// Fresh sends such a GET afresh, never from the shared answers: for a comparison whose
+	// answers must be close in time. Nil when there is no server to ask.
+	Fresh func(path string) (*Probed, error)
 	// Notes are facts a check puts in the report without a finding, such as a check that had
 	// nothing to bite on.
 	Notes   []string

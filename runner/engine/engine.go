@@ -437,6 +437,7 @@ func (e *Engine) send(ctx context.Context, c *suites.Case, r *Result, token stri
 func (e *Engine) judgedExchange(c *suites.Case, req *http.Request, status int, header http.Header, body []byte, ctx context.Context) *suites.Exchange {
 	ex := &suites.Exchange{Contract: e.contract, Case: c, Request: req, Status: status, Header: header, Body: body}
 	ex.Probe = func(path string, query url.Values) (*suites.Probed, error) { return e.probe(ctx, path, query) }
+	ex.Fresh = func(path string) (*suites.Probed, error) { return e.sendProbe(ctx, path, nil) }
 	if c.Operation != nil { // a probe's answer is compared, not judged
 		ex.Violations = e.contract.ValidateDecoded(c.Operation, req, status, header, body, ex.JSON)
 	}

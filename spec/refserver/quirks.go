@@ -98,6 +98,19 @@ var quirks = []*Quirk{
 				*rep = *h.answer(r)
 			}
 		}},
+	{Name: "front-end-404-for-encoded-slash", Description: `a front end (Apache httpd with AllowEncodedSlashes Off) answers any path holding an encoded slash (%2F) with its own HTML 404 page`,
+		rewrite: func(_ *Handler, r *http.Request, rep *reply) {
+			if strings.Contains(strings.ToUpper(r.URL.EscapedPath()), "%2F") {
+				*rep = reply{status: http.StatusNotFound, header: http.Header{"Content-Type": {"text/html; charset=iso-8859-1"}},
+					raw: []byte("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n")}
+			}
+		}},
+	{Name: "time-in-message", Description: "every error message ends with the time of the answer, to the second",
+		rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
+			if rep.status >= 400 {
+				setMessage(rep, fmt.Sprintf("%s at %s", message(rep), time.Now().UTC().Format(time.RFC3339)))
+			}
+		}},
 	{Name: "gzip", Description: "answers gzip-compressed when the client accepts it",
 		rewrite: func(_ *Handler, r *http.Request, rep *reply) {
 			if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {

@@ -168,6 +168,10 @@ var authRejections = []struct {
 	{"wrong-token-long", "a wrong token of 512 characters", Auth{Template: "Bearer " + strings.Repeat("x", 512)}, false},
 	{"token-plus-char", "the right token with one character appended", Auth{Template: "Bearer {token}x"}, true},
 	{"token-minus-char", "the right token with its last character removed", Auth{Template: "Bearer {token-1}"}, true},
+	// A comparison that stops short of the last character, or starts after the first, accepts
+	// these; a token that already ends or starts with the x cannot be varied so, and is skipped.
+	{"token-last-char-changed", "the right token with its last character replaced", Auth{Template: "Bearer {token-last-x}"}, true},
+	{"token-first-char-changed", "the right token with its first character replaced", Auth{Template: "Bearer {token-first-x}"}, true},
 	// A token compared case-insensitively (a _ci collation) accepts these; a token without
 	// letters of the other case cannot be varied, and the engine skips the case.
 	{"token-upper-case", "the right token in upper case", Auth{Template: "Bearer {token-upper}"}, true},

@@ -12,7 +12,7 @@ import (
 // exchangeWith is a 200 answer whose probes all get the same answer or error.
 func exchangeWith(body string, probed *Probed, err error) *Exchange {
 	return &Exchange{
-		Status: http.StatusOK, Body: []byte(body),
+		Status: http.StatusOK, Body: []byte(body), Case: &Case{Request: Request{Path: "/contact/f"}},
 		Probe: func(string, url.Values) (*Probed, error) { return probed, err },
 	}
 }
@@ -46,6 +46,45 @@ func TestComparingChecksNoteAFailedProbe(t *testing.T) {
 			}
 			assert.Nil(t, tt.check.Verify(ex), "nothing to judge, so no finding")
 			assert.Equal(t, []string{tt.note}, ex.Notes)
+		})
+	}
+}
+
+// ID-005 asks for an unknown id, the resource and another unknown id one after the other: a message
+// that quotes the time of the answer matches when they are answered within the same second, and is
+// compared by status alone when they are not.
+func TestForeignAnswerIsComparedWithUnknownIdsAskedAround(t *testing.T) {
+	envelope := func(status int, message string) *Probed {
+		return &Probed{Status: status, Body: map[string]any{"status": "error", "message": message, "data": nil}}
+	}
+	for _, tt := range []struct {
+		name    string
+		answers []*Probed
+		finding string
+		note    string
+	}{
+		{"the same second", []*Probed{envelope(404, "not found at 10:00:01"), envelope(404, "not found at 10:00:01"), envelope(404, "not found at 10:00:01")}, "", ""},
+		{"a second ticks between", []*Probed{envelope(404, "not found at 10:00:01"), envelope(404, "not found at 10:00:02"), envelope(404, "not found at 10:00:02")}, "",
+			`ID-005 compared the status only: the message for an unknown id changes from one request to the next ("not found at 10:00:01", then "not found at 10:00:02")`},
+		{"a message of its own", []*Probed{envelope(404, "not found"), envelope(404, "not accessible with this token"), envelope(404, "not found")},
+			`404 with message "not accessible with this token": the answer tells that the resource exists`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked []string
+			ex := &Exchange{Status: http.StatusNotFound, Case: &Case{Request: Request{Path: "/contact/f"}}, Fresh: func(path string) (*Probed, error) {
+				asked = append(asked, path)
+				return tt.answers[len(asked)-1], nil
+			}}
+			f := expectSameAsUnknown([2]string{"/contact/a", "/contact/b"}).Verify(ex)
+			assert.Equal(t, []string{"/contact/a", "/contact/f", "/contact/b"}, asked, "an unknown id on either side of the resource")
+			if tt.finding == "" {
+				assert.Nil(t, f)
+			} else if assert.NotNil(t, f) {
+				assert.Equal(t, tt.finding, f.Actual)
+			}
+			if tt.note != "" {
+				assert.Equal(t, []string{tt.note}, ex.Notes)
+			}
 		})
 	}
 }

@@ -89,9 +89,10 @@ type Request struct {
 	Unsafe bool
 }
 
-// Auth describes the Authorization header. Template "{token}" stands for the token and
-// "{token-1}" for the token without its last character, "{token-upper}" and "{token-lower}" for
-// the token in one case; Omit sends no header at all.
+// Auth describes the Authorization header. Template "{token}" stands for the token, "{token-1}"
+// for the token without its last character, "{token-last-x}" and "{token-first-x}" for the token
+// with its last or first character replaced by an x, "{token-upper}" and "{token-lower}" for the
+// token in one case; Omit sends no header at all.
 type Auth struct {
 	Omit     bool
 	Template string
@@ -108,11 +109,11 @@ func (a Auth) Header(token string) (value string, ok bool) {
 	if a.Omit {
 		return "", false
 	}
-	cut := token
-	if len(cut) > 0 {
-		cut = cut[:len(cut)-1]
+	cut, rest := token, token
+	if len(token) > 0 {
+		cut, rest = token[:len(token)-1], token[1:]
 	}
-	return strings.NewReplacer("{token}", token, "{token-1}", cut,
+	return strings.NewReplacer("{token}", token, "{token-1}", cut, "{token-last-x}", cut+"x", "{token-first-x}", "x"+rest,
 		"{token-upper}", strings.ToUpper(token), "{token-lower}", strings.ToLower(token)).Replace(a.Template), true
 }
 
@@ -124,6 +125,7 @@ func (a Auth) Display() (value string, ok bool) {
 	}
 	// The case conversions are bash's (4.0 and later); the rest is POSIX sh.
 	return strings.NewReplacer("{token}", TokenShell, "{token-1}", "${CONFORMANCE_TOKEN%?}",
+		"{token-last-x}", "${CONFORMANCE_TOKEN%?}x", "{token-first-x}", "x${CONFORMANCE_TOKEN#?}",
 		"{token-upper}", "${CONFORMANCE_TOKEN^^}", "{token-lower}", "${CONFORMANCE_TOKEN,,}").Replace(a.Template), true
 }
 

@@ -185,11 +185,11 @@ func NewRedactor(token string, extra ...string) *Redactor {
 
 // AddToken redacts a token and what the suites derive from it.
 func (r *Redactor) AddToken(token string) {
-	// The suites also send the token minus its last character and in upper and lower case; a
-	// server may echo any of them back.
+	// The suites also send the token minus its last character, with its first or its last
+	// character replaced, and in upper and lower case; a server may echo any of them back.
 	r.add(token, strings.ToUpper(token), strings.ToLower(token))
 	if len(token) > 4 {
-		r.add(token[:len(token)-1])
+		r.add(token[:len(token)-1], token[1:])
 	}
 }
 

@@ -212,6 +212,11 @@ func authFaults() []*Fault {
 		{Name: "auth-token-prefix", Area: "auth", Catches: "AUTH-001",
 			Description: "accepts any token that starts with the right one (a comparison cut to the expected length)",
 			authorize:   acceptsBearer(strings.HasPrefix)},
+		{Name: "auth-token-last-char-ignored", Area: "auth", Catches: "AUTH-001",
+			Description: "compares the token without its last character (an off-by-one in a constant-time comparison), so a token of the right length ending in any character is accepted",
+			authorize: acceptsBearer(func(token, want string) bool {
+				return len(token) == len(want) && len(want) > 0 && token[:len(token)-1] == want[:len(want)-1]
+			})},
 		{Name: "auth-fields-split", Area: "auth", Catches: "AUTH-001",
 			Description: `splits the header on white space and reads the second field, so "Bearer <token> <anything>" passes`,
 			authorize: func(h *Handler, values []string, correct bool) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -178,4 +179,32 @@ func TestRedactorCutEndsOnACharacter(t *testing.T) {
 	assert.True(t, cut)
 	assert.True(t, utf8.ValidString(shown))
 	assert.Equal(t, strings.Repeat("é", 2048), shown)
+}
+
+// A secret spelled a character at a time, as encoders and pages mix their escapes, is redacted
+// whatever the mixture and the case of the hex digits.
+func TestRedactorFindsSecretsSpelledCharacterByCharacter(t *testing.T) {
+	const secret = "Sec+ret/Tok=en123"
+	r := NewRedactor(secret)
+	var unicode, decimal, hexRefs, mixed strings.Builder
+	for i, c := range secret {
+		fmt.Fprintf(&unicode, `\u%04x`, c)
+		fmt.Fprintf(&decimal, "&#%d;", c)
+		fmt.Fprintf(&hexRefs, "&#X%X;", c)
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&mixed, `\u%04X`, c)
+		case 1:
+			fmt.Fprintf(&mixed, "%%%02x", c)
+		case 2:
+			fmt.Fprintf(&mixed, "&#x%02x;", c)
+		default:
+			mixed.WriteRune(c)
+		}
+	}
+	for name, spelled := range map[string]string{"\\u": unicode.String(), "decimal": decimal.String(), "hex": hexRefs.String(), "mixed": mixed.String()} {
+		got := r.String(`{"x":"` + spelled + `"}`)
+		assert.Equal(t, `{"x":"[REDACTED]"}`, got, name)
+	}
+	assert.Equal(t, `plain \u0041 &#66; 100% ordinary`, r.String(`plain \u0041 &#66; 100% ordinary`), "escapes that spell no secret are left alone")
 }

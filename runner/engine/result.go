@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -167,6 +168,10 @@ type Redactor struct {
 	// spellings are every form of every secret, longest first.
 	spellings []string
 	replacer  *strings.Replacer
+	// escaped find a secret whose characters are spelled each its own way, as a JSON encoder
+	// that escapes some characters (\u0053), an HTML page (&#83;, &#x53;) or a percent-encoder
+	// (%53) may mix them, in any case: no list of whole spellings covers every mixture.
+	escaped []*regexp.Regexp
 	// starts indexes the spellings and the redaction mark by their first byte, for atCuts;
 	// longestStart is the longest end of a text that can be the start of one of them.
 	starts       [256][]string
@@ -219,6 +224,12 @@ func (r *Redactor) add(values ...string) {
 	}
 	r.replacer = strings.NewReplacer(pairs...)
 	r.spellings = spellings
+	r.escaped = r.escaped[:0]
+	for _, secret := range r.secrets {
+		if re := escapedSpellings(secret); re != nil {
+			r.escaped = append(r.escaped, re)
+		}
+	}
 	r.starts = [256][]string{}
 	r.longestStart = 0
 	for _, word := range slices.Concat(spellings, []string{redactedMark}) {
@@ -226,6 +237,9 @@ func (r *Redactor) add(values ...string) {
 		r.longestStart = max(r.longestStart, len(word)-1)
 	}
 }
+
+// maxMixedSecret is the longest secret looked for with its characters escaped each its own way.
+const maxMixedSecret = 256
 
 // minFragment is the shortest base64 fragment redacted: shorter ones would garble ordinary text.
 const minFragment = 8
@@ -250,6 +264,14 @@ func secretSpellings(secret string) []string {
 			out = append(out, escaped, strings.ReplaceAll(escaped, "/", `\/`))
 		}
 	}
+	// Every character escaped the same way, for the secrets too long to look for in mixtures.
+	var unicode, decimal, hexRefs strings.Builder
+	for _, c := range secret {
+		fmt.Fprintf(&unicode, `\u%04x`, c)
+		fmt.Fprintf(&decimal, "&#%d;", c)
+		fmt.Fprintf(&hexRefs, "&#x%x;", c)
+	}
+	out = append(out, unicode.String(), decimal.String(), hexRefs.String())
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 		for offset := 0; offset < 3; offset++ {
 			// offset unknown bytes come first; a character is the secret's alone when all six of
@@ -280,7 +302,41 @@ func (r *Redactor) String(s string) string {
 	if r.replacer == nil {
 		return s
 	}
-	return r.atCuts(r.replacer.Replace(s))
+	s = r.replacer.Replace(s)
+	for _, re := range r.escaped {
+		// The plain spellings are gone by now; a match left needs an escape in it.
+		if strings.ContainsAny(s, `\&%`) {
+			s = re.ReplaceAllString(s, redactedMark)
+		}
+	}
+	return r.atCuts(s)
+}
+
+// escapedSpellings matches the secret, case-insensitively, with each of its characters as itself,
+// \u-escaped, as a decimal or hexadecimal character reference, or percent-encoded; nil for a secret
+// too short to redact without garbling ordinary text.
+func escapedSpellings(secret string) *regexp.Regexp {
+	// Past a few hundred characters the pattern costs more than it can find: such a secret is
+	// spelled whole by secretSpellings instead, each escape applied to every character.
+	if len(secret) < minCutPrefix || len(secret) > maxMixedSecret {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("(?i)")
+	for _, c := range secret {
+		alternatives := []string{regexp.QuoteMeta(string(c)), fmt.Sprintf(`\\u%04x`, c), fmt.Sprintf(`&#0*%d;`, c), fmt.Sprintf(`&#x0*%x;`, c)}
+		var pct strings.Builder
+		for _, octet := range []byte(string(c)) {
+			fmt.Fprintf(&pct, "%%%02x", octet)
+		}
+		alternatives = append(alternatives, pct.String())
+		b.WriteString("(?:" + strings.Join(alternatives, "|") + ")")
+	}
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil
+	}
+	return re
 }
 
 // Cut returns the first n bytes of b, redacted, and whether anything was cut. It redacts before it

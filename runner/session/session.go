@@ -142,7 +142,8 @@ func (s *Session) judge(r *engine.Result) {
 // every warning.
 func (s *Session) Record(results []*engine.Result) *report.Run {
 	warnings := slices.Clone(s.Warnings)
-	if after := s.Engine.TokenExpiredAfter(); after > 0 {
+	// A token that expired during the preflight is its failure already, said once.
+	if after := s.Engine.TokenExpiredAfter(); after > 0 && !s.preflight.Failed() {
 		warnings = append(warnings, fmt.Sprintf("WARNING: the token stopped being accepted after %d requests (it expired mid-run); the cases refused from then on ended as errors; use %s to renew it", after, s.Engine.TokenRenewal()))
 	}
 	redactor := s.Engine.Redactor()

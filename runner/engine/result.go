@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -168,10 +167,9 @@ type Redactor struct {
 	// spellings are every form of every secret, longest first.
 	spellings []string
 	replacer  *strings.Replacer
-	// escaped find a secret whose characters are spelled each its own way, as a JSON encoder
-	// that escapes some characters (\u0053), an HTML page (&#83;, &#x53;) or a percent-encoder
-	// (%53) may mix them, in any case: no list of whole spellings covers every mixture.
-	escaped []*regexp.Regexp
+	// folded are the secrets in ASCII lower case, for finding them in a text whose escapes
+	// were decoded (see unescaped).
+	folded [][]byte
 	// starts indexes the spellings and the redaction mark by their first byte, for atCuts;
 	// longestStart is the longest end of a text that can be the start of one of them.
 	starts       [256][]string
@@ -224,10 +222,10 @@ func (r *Redactor) add(values ...string) {
 	}
 	r.replacer = strings.NewReplacer(pairs...)
 	r.spellings = spellings
-	r.escaped = r.escaped[:0]
+	r.folded = r.folded[:0]
 	for _, secret := range r.secrets {
-		if re := escapedSpellings(secret); re != nil {
-			r.escaped = append(r.escaped, re)
+		if len(secret) >= minCutPrefix {
+			r.folded = append(r.folded, foldASCII([]byte(secret)))
 		}
 	}
 	r.starts = [256][]string{}
@@ -237,9 +235,6 @@ func (r *Redactor) add(values ...string) {
 		r.longestStart = max(r.longestStart, len(word)-1)
 	}
 }
-
-// maxMixedSecret is the longest secret looked for with its characters escaped each its own way.
-const maxMixedSecret = 256
 
 // minFragment is the shortest base64 fragment redacted: shorter ones would garble ordinary text.
 const minFragment = 8
@@ -264,14 +259,6 @@ func secretSpellings(secret string) []string {
 			out = append(out, escaped, strings.ReplaceAll(escaped, "/", `\/`))
 		}
 	}
-	// Every character escaped the same way, for the secrets too long to look for in mixtures.
-	var unicode, decimal, hexRefs strings.Builder
-	for _, c := range secret {
-		fmt.Fprintf(&unicode, `\u%04x`, c)
-		fmt.Fprintf(&decimal, "&#%d;", c)
-		fmt.Fprintf(&hexRefs, "&#x%x;", c)
-	}
-	out = append(out, unicode.String(), decimal.String(), hexRefs.String())
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 		for offset := 0; offset < 3; offset++ {
 			// offset unknown bytes come first; a character is the secret's alone when all six of
@@ -302,41 +289,7 @@ func (r *Redactor) String(s string) string {
 	if r.replacer == nil {
 		return s
 	}
-	s = r.replacer.Replace(s)
-	for _, re := range r.escaped {
-		// The plain spellings are gone by now; a match left needs an escape in it.
-		if strings.ContainsAny(s, `\&%`) {
-			s = re.ReplaceAllString(s, redactedMark)
-		}
-	}
-	return r.atCuts(s)
-}
-
-// escapedSpellings matches the secret, case-insensitively, with each of its characters as itself,
-// \u-escaped, as a decimal or hexadecimal character reference, or percent-encoded; nil for a secret
-// too short to redact without garbling ordinary text.
-func escapedSpellings(secret string) *regexp.Regexp {
-	// Past a few hundred characters the pattern costs more than it can find: such a secret is
-	// spelled whole by secretSpellings instead, each escape applied to every character.
-	if len(secret) < minCutPrefix || len(secret) > maxMixedSecret {
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString("(?i)")
-	for _, c := range secret {
-		alternatives := []string{regexp.QuoteMeta(string(c)), fmt.Sprintf(`\\u%04x`, c), fmt.Sprintf(`&#0*%d;`, c), fmt.Sprintf(`&#x0*%x;`, c)}
-		var pct strings.Builder
-		for _, octet := range []byte(string(c)) {
-			fmt.Fprintf(&pct, "%%%02x", octet)
-		}
-		alternatives = append(alternatives, pct.String())
-		b.WriteString("(?:" + strings.Join(alternatives, "|") + ")")
-	}
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		return nil
-	}
-	return re
+	return r.atCuts(r.unescaped(r.replacer.Replace(s)))
 }
 
 // Cut returns the first n bytes of b, redacted, and whether anything was cut. It redacts before it
@@ -459,4 +412,92 @@ func (f Finding) Describe() string {
 		fmt.Fprintf(&b, "    - %s\n", d)
 	}
 	return b.String()
+}
+
+// unescaped redacts a secret whose characters are spelled each its own way, as a JSON encoder that
+// escapes some characters (\u0053), an HTML page (&#83;, &#x53;) or a percent-encoder (%53) may mix
+// them, in any case: no list of whole spellings covers every mixture. The escapes are decoded once,
+// each decoded byte remembering where it came from, and every secret is looked for in the decoded
+// text.
+func (r *Redactor) unescaped(s string) string {
+	if len(r.folded) == 0 || !strings.ContainsAny(s, `\&%`) {
+		return s
+	}
+	decoded := make([]byte, 0, len(s))
+	from := make([]int32, 0, len(s)+1) // where in s each decoded byte starts
+	for i := 0; i < len(s); {
+		b, n := decodeEscape(s[i:])
+		for _, c := range b {
+			decoded = append(decoded, c)
+			from = append(from, int32(i))
+		}
+		i += n
+	}
+	from = append(from, int32(len(s)))
+	decoded = foldASCII(decoded)
+	var spans [][2]int
+	for _, secret := range r.folded {
+		for at := 0; ; {
+			k := bytes.Index(decoded[at:], secret)
+			if k < 0 {
+				break
+			}
+			start, end := at+k, at+k+len(secret)
+			spans = append(spans, [2]int{int(from[start]), int(from[end])})
+			at = end
+		}
+	}
+	if len(spans) == 0 {
+		return s
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		if sp[0] < last { // within one already redacted
+			last = max(last, sp[1])
+			continue
+		}
+		b.WriteString(s[last:sp[0]])
+		b.WriteString(redactedMark)
+		last = sp[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// decodeEscape decodes the escape s starts with, \uXXXX, &#NN;, &#xHH; or %HH, into its bytes and
+// says how many bytes of s it took; anything else is one byte as it is.
+func decodeEscape(s string) ([]byte, int) {
+	switch {
+	case len(s) >= 6 && s[0] == '\\' && (s[1] == 'u' || s[1] == 'U'):
+		if n, err := strconv.ParseUint(s[2:6], 16, 32); err == nil {
+			return []byte(string(rune(n))), 6
+		}
+	case len(s) >= 3 && s[0] == '%':
+		if n, err := strconv.ParseUint(s[1:3], 16, 8); err == nil {
+			return []byte{byte(n)}, 3
+		}
+	case len(s) >= 4 && s[0] == '&' && s[1] == '#':
+		if end := strings.IndexByte(s[:min(len(s), 12)], ';'); end > 2 {
+			digits, base := s[2:end], 10
+			if digits[0] == 'x' || digits[0] == 'X' {
+				digits, base = digits[1:], 16
+			}
+			if n, err := strconv.ParseUint(digits, base, 32); err == nil && n <= utf8.MaxRune {
+				return []byte(string(rune(n))), end + 1
+			}
+		}
+	}
+	return []byte{s[0]}, 1
+}
+
+// foldASCII lowers ASCII letters in place, leaving every other byte, so that offsets keep.
+func foldASCII(b []byte) []byte {
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
 }

@@ -103,13 +103,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if cfg.ListMarkdown {
 		return printMarkdownCatalogue(stdout, stderr, contract)
 	}
-	inputs := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed}
+	claim, err := suites.ParseClaim(contract, cfg.Profile, cfg.Strict)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner: %s\n", err)
+		return exitNoRun
+	}
+	inputs := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed, Claim: claim}
 	if cfg.List {
 		if err := inputs.Validate(contract); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
 			return exitNoRun
 		}
-		if printCatalogue(stdout, contract, cfg, selection) == 0 {
+		if printCatalogue(stdout, contract, cfg, selection, claim) == 0 {
 			fmt.Fprintln(stderr, "runner: --run/--skip select none of the cases")
 			return exitNoRun
 		}
@@ -118,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	// A selection that keeps no case is known before a server is started or a token fetched:
 	// every case is built whatever the configuration.
 	if all := suites.Build(contract, inputs); selection.Count(all) == 0 {
-		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %d cases (see --list)\n", len(all))
+		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %d cases of the claim (%s) (see --list)\n", claimedCases(all), claim)
 		return exitNoRun
 	}
 	reports, err := reportPaths(cfg)
@@ -144,7 +149,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		defer srv.Close()
 		target = srv.URL
-		cfg.Token, cfg.ContactID, cfg.ForeignContactID = srv.Token, srv.ContactID, srv.ForeignContactID
+		cfg.Token = srv.Token
+		if claim.ReadsContacts(contract) {
+			cfg.ContactID, cfg.ForeignContactID = srv.ContactID, srv.ForeignContactID
+		}
 		tokens = engine.StaticToken(srv.Token)
 		redactor.AddToken(srv.Token)
 		fmt.Fprintf(stdout, "no --base-url given: running against the embedded reference server at %s\n", srv.URL)
@@ -169,14 +177,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 
 	built := suites.Config{
-		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed,
+		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed, Claim: claim,
 	}
 	cases := suites.Build(contract, built)
 	out := &textReporter{w: stdout, verbose: cfg.Verbose, quiet: cfg.Quiet, total: len(cases)}
 	if terminal && !cfg.Quiet {
 		out.progress = stderr
 	}
-	out.header(contract, target, cfg, build)
+	out.header(contract, target, cfg, build, claim)
 	started := time.Now()
 	// The ids are checked before anything is sent; a wrong one still leaves reports that say why
 	// the run was not judged.
@@ -198,7 +206,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		// "expected failure"; the engine never sees them.
 		judge := func(i int, r *engine.Result) {
 			if expectations != nil {
-				expectations.Judge(r, cfg.Strict, started)
+				expectations.Judge(r, claim.StrictFor(r.Operation), started)
 			}
 			out.result(i, r)
 		}
@@ -227,6 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if expectations != nil {
 		run.Expectations = expectations.Settle(results, checksOf(cases), started)
 	}
+	run.Claim = report.NewClaim(claim.Profiles, results)
 	if baseline != nil {
 		run.Baseline = report.Compare(baseline, run, cfg.BaselineFile, "")
 	}

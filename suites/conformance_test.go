@@ -17,19 +17,25 @@ import (
 // variables as the runner (CONFORMANCE_BASE_URL, CONFORMANCE_TOKEN, ...), and against the
 // embedded reference server when no base URL is set. Each case is a subtest named by its id, so
 // `go test ./suites -run 'TestConformance/auth/'` selects an area; CONFORMANCE_RUN and
-// CONFORMANCE_SKIP select as --run and --skip do, and CONFORMANCE_TOKEN_COMMAND renews an
+// CONFORMANCE_SKIP select as --run and --skip do, CONFORMANCE_PROFILE claims profiles as --profile
+// does (a case outside the claim is a skipped subtest), and CONFORMANCE_TOKEN_COMMAND renews an
 // expiring token as --token-command does.
 func TestConformance(t *testing.T) {
 	cfg, err := config.FromEnv()
 	require.NoError(t, err, "configuration from the environment")
 	contract, err := spec.Load()
 	require.NoError(t, err)
+	claim, err := suites.ParseClaim(contract, cfg.Profile, cfg.Strict)
+	require.NoError(t, err, "CONFORMANCE_PROFILE")
 
 	if cfg.BaseURL == "" {
 		srv, err := refserver.Start(refserver.Options{})
 		require.NoError(t, err)
 		t.Cleanup(srv.Close)
-		cfg.BaseURL, cfg.Token, cfg.ContactID, cfg.ForeignContactID = srv.URL, srv.Token, srv.ContactID, srv.ForeignContactID
+		cfg.BaseURL, cfg.Token = srv.URL, srv.Token
+		if claim.ReadsContacts(contract) {
+			cfg.ContactID, cfg.ForeignContactID = srv.ContactID, srv.ForeignContactID
+		}
 		cfg.TokenCommand = ""
 	}
 	redactor := engine.NewRedactor(cfg.Token, cfg.Redact...)
@@ -44,7 +50,7 @@ func TestConformance(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("target %s, seed %d (repeat with CONFORMANCE_SEED=%d)", eng.Redactor().String(cfg.BaseURL), cfg.Seed, cfg.Seed)
 
-	built := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed}
+	built := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: tokens.Token() != "", Seed: cfg.Seed, Claim: claim}
 	if err := built.Validate(contract); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +82,7 @@ func report(t *testing.T, r *engine.Result) {
 		t.Logf("note: %s", n)
 	}
 	switch r.Outcome {
-	case engine.Skip, engine.Disabled:
+	case engine.Skip, engine.Disabled, engine.NotClaimed:
 		t.Skip(r.Reason)
 	case engine.Error:
 		t.Fatalf("the case could not run: %s", r.Reason)

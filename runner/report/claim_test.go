@@ -1,0 +1,159 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contacts-conformance/suite/runner/engine"
+	"github.com/contacts-conformance/suite/suites"
+)
+
+var (
+	contactsProfile  = suites.ClaimedProfile{Name: "contacts", Strict: true, Operations: []string{"getContactById"}}
+	campaignsProfile = suites.ClaimedProfile{Name: "campaigns", Operations: []string{"listCampaigns"}}
+)
+
+// written is what a report writer makes of the run.
+func written(t *testing.T, write func(io.Writer, *Run) error, run *Run) string {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, write(&b, run))
+	return b.String()
+}
+
+func result(id, op string, o engine.Outcome) *engine.Result {
+	return &engine.Result{ID: id, Operation: op, Outcome: o}
+}
+
+func TestClaimStates(t *testing.T) {
+	tests := []struct {
+		name     string
+		profiles []suites.ClaimedProfile
+		results  []*engine.Result
+		state    string
+		reason   string
+	}{
+		{"every claimed case judged, failures included", []suites.ClaimedProfile{contactsProfile}, []*engine.Result{
+			result("a/1/getContactById", "getContactById", engine.Pass), result("a/2/getContactById", "getContactById", engine.Fail),
+			result("a/3/getContactById", "getContactById", engine.Warn), result("a/1/listCampaigns", "listCampaigns", engine.NotClaimed),
+		}, ClaimComplete, "complete claim: every one of the 3 cases of the contacts (strict) profile ran and was judged"},
+		{"cases that did not run", []suites.ClaimedProfile{contactsProfile}, []*engine.Result{
+			result("a/1/getContactById", "getContactById", engine.Skip), result("a/2/getContactById", "getContactById", engine.Skip),
+			result("a/3/getContactById", "getContactById", engine.Disabled), result("a/4/getContactById", "getContactById", engine.Pass),
+		}, ClaimPartial, "partial claim: 3 cases of the contacts profile did not run: 2 skipped (a/1/getContactById, a/2/getContactById), 1 not selected (a/3/getContactById)"},
+		{"two profiles, errors and an expected failure", []suites.ClaimedProfile{contactsProfile, campaignsProfile}, []*engine.Result{
+			result("e/1/getContactById", "getContactById", engine.Error), result("e/2/getContactById", "getContactById", engine.Error),
+			result("e/3/getContactById", "getContactById", engine.Error), result("e/4/getContactById", "getContactById", engine.Error),
+			result("x/1/listCampaigns", "listCampaigns", engine.ExpectedFail), result("p/1/listCampaigns", "listCampaigns", engine.Pass),
+		}, ClaimPartial, "partial claim: 4 cases of the contacts profile and 1 of the campaigns profile did not run or failed as expected: " +
+			"4 ended in errors (e/1/getContactById, e/2/getContactById, e/3/getContactById and 1 more), 1 failed as expected (x/1/listCampaigns)"},
+		{"excused failures alone", []suites.ClaimedProfile{campaignsProfile}, []*engine.Result{
+			result("x/1/listCampaigns", "listCampaigns", engine.ExpectedFail), result("p/1/listCampaigns", "listCampaigns", engine.Pass),
+		}, ClaimPartial, "partial claim: 1 case of the campaigns profile failed as expected: 1 failed as expected (x/1/listCampaigns)"},
+		{"no case of the claim", []suites.ClaimedProfile{campaignsProfile}, []*engine.Result{
+			result("a/1/getContactById", "getContactById", engine.NotClaimed),
+		}, ClaimPartial, "partial claim: no case of the campaigns profile is among the results"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewClaim(tt.profiles, tt.results)
+			assert.Equal(t, tt.state, c.State)
+			assert.Equal(t, tt.reason, c.Reason)
+		})
+	}
+}
+
+// A claimed run carries its claim beside the verdict in every report; the cases outside it are
+// kept apart as not claimed, JUnit skipping them with a type of their own.
+func TestTheClaimReachesEveryReport(t *testing.T) {
+	run := sampleRun()
+	run.Results = append(run.Results, &engine.Result{ID: "ok/list/listOutboundWebhookFlows", Area: "ok", Title: "the list is answered 200", Operation: "listOutboundWebhookFlows",
+		Outcome: engine.NotClaimed, Reason: "not claimed: listOutboundWebhookFlows is in the webhook-flows profile, which the claim (contacts (strict)) leaves out; nothing was sent"})
+	run.Summary = engine.Summarize(run.Results)
+	run.Claim = NewClaim([]suites.ClaimedProfile{contactsProfile, campaignsProfile, {Name: "phone-numbers", Operations: []string{"listPhoneNumbers"}}}, run.Results)
+	require.Equal(t, ClaimPartial, run.Claim.State)
+	reason := run.Claim.Reason
+	assert.Equal(t, "partial claim: 1 case of the contacts profile, 1 of the campaigns profile and 1 of the phone-numbers profile did not run: "+
+		"1 skipped (unknown-id/foreign/getContactById), 1 not selected (methods/post/listPhoneNumbers), 1 ended in an error (list/limit-1/listCampaigns)", reason)
+
+	doc := []byte(render(t, func(b *bytes.Buffer, r *Run) error { return JSON(b, r) }, run))
+	res := validate(t, doc)
+	require.True(t, res.Valid(), "%v", res.Errors())
+	var parsed struct {
+		Claim   Claim
+		Summary engine.Summary
+	}
+	require.NoError(t, json.Unmarshal(doc, &parsed))
+	assert.Equal(t, *run.Claim, parsed.Claim)
+	assert.Equal(t, 1, parsed.Summary.NotClaimed)
+
+	html := written(t, HTML, run)
+	assert.Contains(t, html, `<p class="claim claim-partial" id="claim">`+strings.ReplaceAll(reason, "'", "&#39;")+`</p>`)
+	assert.Contains(t, html, `<td class="o o-not-claimed">not claimed</td>`)
+	md := written(t, Markdown, run)
+	assert.Contains(t, md, "\n**"+text(reason)+"**\n")
+	assert.Contains(t, md, "7 cases: 1 passed, 1 failed, 1 warnings, 1 skipped, 1 errors, 1 not selected, 1 not claimed against")
+
+	var junit junitSuites
+	require.NoError(t, xml.Unmarshal([]byte(written(t, JUnit, run)), &junit))
+	assert.Equal(t, 3, junit.Skipped, "the skip, the case not selected and the one not claimed")
+	assert.Equal(t, 1, junit.Disabled, "not claimed is not disabled")
+	var skipped *junitMessage
+	for _, s := range junit.Suites {
+		for _, c := range s.Cases {
+			if c.Name == "ok/list/listOutboundWebhookFlows" {
+				skipped = c.Skipped
+			}
+		}
+	}
+	require.NotNil(t, skipped)
+	assert.Equal(t, "not-claimed", skipped.Type)
+	state, _ := property(junit, "claim.state")
+	assert.Equal(t, ClaimPartial, state)
+	name, _ := property(junit, "claim")
+	assert.Equal(t, "contacts (strict), campaigns, phone-numbers", name)
+
+	for _, o := range []engine.Outcome{engine.NotClaimed} {
+		_, err := parseRun([]byte(fmt.Sprintf(`{"suite_version":"0.2.0","spec_sha256":"x","started":"2025-03-01T02:00:00Z","summary":{},"verdict":"conformant","results":[{"id":"a/b/c","outcome":%q}]}`, o)))
+		assert.NoError(t, err, "a results file with %s reads back", o)
+	}
+}
+
+// The badge states the verdict, the claim and the suite version, escapes what it shows, is green
+// only for a complete conformant claim, and loads nothing.
+func TestBadge(t *testing.T) {
+	run := sampleRun()
+	run.Results = run.Results[:1]
+	run.Summary = engine.Summarize(run.Results)
+	run.Claim = NewClaim([]suites.ClaimedProfile{{Name: "contacts", Strict: true, Operations: []string{"getContactById"}}}, run.Results)
+	svg := written(t, Badge, run)
+	assert.Contains(t, svg, "<title>Contacts API conformance: conformant, contacts (strict), complete claim, contacts-conformance "+Version+"</title>")
+	assert.Contains(t, svg, `fill="`+verdictColours[Conformant]+`"`)
+	assert.Contains(t, svg, ">conformant</text>")
+	require.NoError(t, xml.Unmarshal([]byte(svg), new(struct{})), "well-formed XML")
+	for _, s := range badgeLoads {
+		assert.NotContains(t, strings.ToLower(svg), s)
+	}
+
+	run.Results = append(run.Results, result("ok/known/getContactById", "getContactById", engine.Skip))
+	run.Summary = engine.Summarize(run.Results)
+	run.Claim = NewClaim(run.Claim.Profiles, run.Results)
+	svg = written(t, Badge, run)
+	assert.Contains(t, svg, ">conformant, partial claim</text>")
+	assert.Contains(t, svg, `fill="`+partialColour+`"`)
+	assert.NotContains(t, svg, verdictColours[Conformant], "a partial claim is never green")
+
+	run.SuiteVersion = `9.9.9 <script>&"`
+	svg = written(t, Badge, run)
+	assert.NotContains(t, svg, "<script")
+	assert.Contains(t, svg, "9.9.9 &lt;script&gt;&amp;&#34;")
+	require.NoError(t, xml.Unmarshal([]byte(svg), new(struct{})))
+}

@@ -7,6 +7,7 @@
 //	contacts-conformance serve --addr 127.0.0.1:8080
 //	contacts-conformance expect --from reports/results.json > conformance.expect
 //	contacts-conformance diff last-night/results.json reports/results.json
+//	contacts-conformance verify reports/ --pubkey vendor.pub
 //	contacts-conformance --version
 package runner
 
@@ -24,6 +25,7 @@ import (
 
 	"github.com/contacts-conformance/suite/runner/config"
 	"github.com/contacts-conformance/suite/runner/engine"
+	"github.com/contacts-conformance/suite/runner/publish"
 	"github.com/contacts-conformance/suite/runner/report"
 	"github.com/contacts-conformance/suite/spec"
 	"github.com/contacts-conformance/suite/spec/refserver"
@@ -56,6 +58,7 @@ var commands = []command{
 	{"serve", "start the reference server", serve},
 	{"expect", "print a starting expectations file (--expect) from a run's failures", expectCommand},
 	{"diff", "compare two results.json files: new failures, fixed, still failing, changed settings", diffCommand},
+	{"verify", "check a published report folder: its results, reports, claim and (--pubkey) signature", verifyCommand},
 	{"version", "print the suite version, the module version and the VCS revision (also --version)", versionCommand},
 }
 
@@ -89,8 +92,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
+	// The signing key is read before anything is sent, and redacted like the token.
+	var key *publish.SigningKey
+	if cfg.SignKey != "" {
+		if key, err = publish.LoadSigningKey(cfg.SignKey); err != nil {
+			fmt.Fprintf(stderr, "runner: %s\n", err)
+			return exitNoRun
+		}
+	}
 	// Every byte the runner prints passes through the redactor, whatever produced it.
-	redactor := engine.NewRedactor(cfg.Token, cfg.Redact...)
+	redactor := engine.NewRedactor(cfg.Token, slices.Concat(cfg.Redact, key.Secrets())...)
 	stdout = &redactingWriter{w: stdout, r: redactor}
 	stderr = &redactingWriter{w: stderr, r: redactor}
 
@@ -253,6 +264,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			fmt.Fprintf(stderr, "runner: %s\n", err)
 			code = exitNoRun
 		}
+	}
+	if cfg.OutDir != "" && !signReports(cfg.OutDir, key, code != exitNoRun, stdout, stderr) {
+		code = exitNoRun
 	}
 	return code
 }

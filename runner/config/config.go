@@ -41,7 +41,7 @@ type Config struct {
 	Safety
 	// Comparison holds the expectations file and the baseline (compare.go).
 	Comparison
-	// Publication holds the claimed profiles (publish.go).
+	// Publication holds the claimed profiles and the signing key (publish.go).
 	Publication
 	// SeedSet records whether the seed was chosen by the user, for the report.
 	SeedSet bool
@@ -96,6 +96,7 @@ var Settings = []Setting{
 	{"--expect", "CONFORMANCE_EXPECT", "file of expected failures (case or requirement id, expiry date, reason a line): they do not fail the run"},
 	{"--baseline", "CONFORMANCE_BASELINE", "an earlier run's results.json: the reports start with what changed since"},
 	{"--profile", "CONFORMANCE_PROFILE", "the profiles the run claims, NAME[:strict][,NAME...] (default full); cases outside them are not claimed and not sent"},
+	{"--sign-key", "CONFORMANCE_SIGN_KEY", "an Ed25519 private key (PKCS#8 PEM) that signs the reports of --out (signature.json); never printed"},
 }
 
 // ErrHelp is returned when the user asked for help; the usage has been printed.
@@ -359,11 +360,12 @@ func (c *Config) Redacted() map[string]string {
 		"expect":             c.ExpectFile,
 		"baseline":           c.BaselineFile,
 		"profile":            c.Profile,
+		"sign_key":           given(c.SignKey != ""),
 	}
 }
 
 // given shows whether a secret setting was set, never its value: a token command may carry
-// credentials of its own.
+// credentials of its own, and a key's path says where a secret lies.
 func given(set bool) string {
 	if set {
 		return "[REDACTED]"

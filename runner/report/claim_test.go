@@ -157,3 +157,117 @@ func TestBadge(t *testing.T) {
 	assert.Contains(t, svg, "9.9.9 &lt;script&gt;&amp;&#34;")
 	require.NoError(t, xml.Unmarshal([]byte(svg), new(struct{})))
 }
+
+// recorded is the sample run written as results.json and read back, as verify reads it.
+func recorded(t *testing.T, run *Run) (*Recorded, []byte) {
+	t.Helper()
+	doc := []byte(written(t, JSON, run))
+	rec, err := ParseRecorded(doc)
+	require.NoError(t, err)
+	return rec, doc
+}
+
+func edited(t *testing.T, doc []byte, edit func(d map[string]any)) *Recorded {
+	t.Helper()
+	var d map[string]any
+	require.NoError(t, json.Unmarshal(doc, &d))
+	edit(d)
+	b, err := json.Marshal(d)
+	require.NoError(t, err)
+	rec, err := ParseRecorded(b)
+	require.NoError(t, err)
+	return rec
+}
+
+// Every count, outcome, verdict and claim a results file states is computed again from its
+// results: a file that states what its results do not give is caught, each way at its line.
+func TestConsistencyProblems(t *testing.T) {
+	rec, doc := recorded(t, sampleRun())
+	require.Empty(t, rec.ConsistencyProblems(), "a file as written is consistent")
+	res := func(d map[string]any, i int) map[string]any { return d["results"].([]any)[i].(map[string]any) }
+	tests := []struct {
+		name string
+		edit func(d map[string]any)
+		want []string
+	}{
+		{"a count", func(d map[string]any) { d["summary"].(map[string]any)["fail"] = 0.0 },
+			[]string{"its summary says fail is 0, but 1 results have the outcome fail"}},
+		{"a failure turned into a pass, counts and verdict too", func(d map[string]any) {
+			res(d, 1)["outcome"] = "pass"
+			s := d["summary"].(map[string]any)
+			s["fail"], s["pass"] = 0.0, 2.0
+			d["verdict"] = "conformant"
+		}, []string{"the case ok/known/getContactById is pass, but its findings make it fail", `it states the verdict "conformant", but its results come to "incomplete"`}},
+		{"a warning where strict makes a failure", func(d map[string]any) { d["strict"] = true },
+			[]string{"the case auth/missing-header-unknown-id/getContactById is warn, but its findings make it fail"}},
+		{"a verdict", func(d map[string]any) { d["verdict"] = "conformant" },
+			[]string{`it states the verdict "conformant", but its results come to "not conformant"`}},
+		{"a claim's state", func(d map[string]any) { d["claim"].(map[string]any)["state"] = "complete" },
+			[]string{"it states a complete claim, but its results make it partial: partial claim: 3 cases of the full profile did not run"}},
+		{"a claim's reason", func(d map[string]any) { d["claim"].(map[string]any)["reason"] = "partial claim: never mind" },
+			[]string{`its claim says "partial claim: never mind", but its results say "partial claim: 3 cases`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := strings.Join(edited(t, doc, tt.edit).ConsistencyProblems(), "\n")
+			for _, w := range tt.want {
+				assert.Contains(t, got, w)
+			}
+		})
+	}
+}
+
+// The other reports are held to results.json: a verdict, a claim or a count that differs in any of
+// them is named with its file.
+func TestAgreementProblems(t *testing.T) {
+	run := sampleRun()
+	reports := map[string][]byte{}
+	for _, f := range Files {
+		reports[f.Name] = []byte(written(t, f.Write, run))
+	}
+	require.Empty(t, AgreementProblems(run, reports), "the reports as written agree")
+	swap := func(name, old, new string) map[string][]byte {
+		out := map[string][]byte{}
+		for k, v := range reports {
+			out[k] = v
+		}
+		require.Contains(t, string(reports[name]), old, name)
+		out[name] = []byte(strings.Replace(string(reports[name]), old, new, 1))
+		return out
+	}
+	tests := []struct {
+		name    string
+		reports map[string][]byte
+		want    string
+	}{
+		{"junit counts", swap("junit.xml", `failures="1"`, `failures="0"`), `junit.xml: it counts 0 failures, results.json's results 1`},
+		{"junit verdict", swap("junit.xml", `name="verdict" value="not conformant"`, `name="verdict" value="conformant"`), `junit.xml: its verdict property is "conformant", results.json's "not conformant"`},
+		{"html banner", swap("report.html", `<div class="word">not conformant</div>`, `<div class="word">conformant</div>`), `report.html: its banner says "conformant", results.json "not conformant"`},
+		{"html claim", swap("report.html", "partial claim: 3 cases", "complete claim: 3 cases"), "report.html: its banner's claim says"},
+		{"summary verdict", swap("summary.md", "## Contacts API conformance: not conformant", "## Contacts API conformance: conformant"), `summary.md: its first line is "## Contacts API conformance: conformant"`},
+		{"summary claim", swap("summary.md", "**partial claim", "**complete claim"), "summary.md: it does not state the claim of results.json"},
+		{"badge words", swap("badge.svg", "not conformant, partial claim</text>", "conformant</text>"), "badge.svg: it is not the badge results.json's run makes"},
+		{"badge colour", swap("badge.svg", partialColour, verdictColours[Conformant]), "badge.svg: it is not the badge results.json's run makes"},
+		{"badge loading a font", swap("badge.svg", "<g fill", `<style>@import url(https://fonts.example/x.css);</style><g fill`), `badge.svg: it holds "url("`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Contains(t, strings.Join(AgreementProblems(run, tt.reports), "\n"), tt.want)
+		})
+	}
+	delete(reports, "summary.md")
+	assert.Equal(t, []string{"summary.md: missing; the runner writes it with every --out"}, AgreementProblems(run, reports))
+}
+
+// The schema check is the file's own: an edit outside what the suite writes is named at its field.
+func TestSchemaProblems(t *testing.T) {
+	_, doc := recorded(t, sampleRun())
+	assert.Empty(t, SchemaProblems(doc))
+	var d map[string]any
+	require.NoError(t, json.Unmarshal(doc, &d))
+	d["results"].([]any)[0].(map[string]any)["outcome"] = "passed"
+	b, err := json.Marshal(d)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(SchemaProblems(b), "\n"), "it departs from its schema at results.0.outcome")
+	assert.Equal(t, []string{"it is not JSON the schema can be checked on: invalid character 'o' in literal null (expecting 'u')"}, SchemaProblems([]byte("no")))
+}

@@ -101,6 +101,15 @@ var Files = []struct {
 	{"junit.xml", JUnit}, {"results.json", JSON}, {"report.html", HTML}, {"summary.md", Markdown}, {"badge.svg", Badge},
 }
 
+// FileNames are the names of the reports --out writes.
+func FileNames() []string {
+	names := make([]string, len(Files))
+	for i, f := range Files {
+		names[i] = f.Name
+	}
+	return names
+}
+
 // resultsSchema is the JSON Schema of results.json: the tests hold every report to it, and verify
 // every published one.
 //

@@ -256,16 +256,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 
 	code := exitCodes[run.Verdict()]
+	written := true
 	for _, path := range slices.Sorted(maps.Keys(reports)) {
 		write := reports[path]
 		if err := report.WriteFile(path, func(f io.Writer) error {
 			return redactor.Write(f, func(buf io.Writer) error { return write(buf, run) })
 		}); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
-			code = exitNoRun
+			code, written = exitNoRun, false
 		}
 	}
-	if cfg.OutDir != "" && !signReports(cfg.OutDir, key, code != exitNoRun, stdout, stderr) {
+	if cfg.OutDir != "" && !signReports(cfg.OutDir, key, written, stdout, stderr) {
 		code = exitNoRun
 	}
 	return code

@@ -53,17 +53,25 @@ func Verify(dir string, contract *spec.Contract, pub ed25519.PublicKey) (*Verifi
 		return nil, err
 	}
 	v := &Verification{}
+	v.checkResults(dir, data, contract)
+	// The signature last: what the folder states comes first, then whether it is the vendor's.
 	v.problems("signature.json", checkSignature(dir, pub, v))
+	return v, nil
+}
+
+// checkResults checks results.json, then the other reports against it: the checks the folder's
+// content answers, whoever signed it.
+func (v *Verification) checkResults(dir string, data []byte, contract *spec.Contract) {
 	rec, err := report.ParseRecorded(data)
 	if err != nil {
 		v.problem("results.json", "it is not a results file of contacts-conformance: "+err.Error())
-		return v, nil
+		return
 	}
 	v.Run = rec.Run
 	if rec.SuiteVersion != report.Version {
 		v.problem("results.json", fmt.Sprintf("it is of suite version %s; this verifier is contacts-conformance %s and knows the spec, schema and cases of its own version only: verify with contacts-conformance %s (go install github.com/contacts-conformance/suite/runner/cmd/contacts-conformance@v%s)",
 			rec.SuiteVersion, report.Version, rec.SuiteVersion, rec.SuiteVersion))
-		return v, nil
+		return
 	}
 	v.problems("results.json", report.SchemaProblems(data))
 	v.problems("results.json", rec.ConsistencyProblems())
@@ -87,7 +95,6 @@ func Verify(dir string, contract *spec.Contract, pub ed25519.PublicKey) (*Verifi
 	if verdict := rec.Verdict(); verdict != report.Conformant {
 		v.problem("verdict", fmt.Sprintf("%s, not conformant: %s", verdict, rec.VerdictReason()))
 	}
-	return v, nil
 }
 
 func (v *Verification) problem(where, what string) { v.Problems = append(v.Problems, where+": "+what) }

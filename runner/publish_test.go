@@ -395,3 +395,16 @@ func TestListShowsTheClaim(t *testing.T) {
 	assert.NotContains(t, o.stdout, "ok/list/listCampaigns")
 	assert.NotContains(t, o.stdout, "listPhoneNumbers ", "the generative phase plans no input outside the claim")
 }
+
+// A token without letters of one case (a hex token) has no variant of that case to send: those
+// cases do not apply, and the claim is complete without them.
+func TestAHexTokenMakesACompleteClaim(t *testing.T) {
+	key := newVendorKey(t, false)
+	tg := newTarget(t, refserver.Options{Token: "0123456789abcdef0123"}, nil, false)
+	dir, o := publishedRun(t, tg, key, "--profile", "contacts")
+	require.Equal(t, exitConformant, o.code, o.stdout+o.stderr)
+	assert.Contains(t, o.stdout, "SKIP  auth/token-lower-case/getContactById")
+	assert.Contains(t, o.stdout, "profile ran and was judged (1 more did not apply: with this token the variant is the valid credential itself")
+	v := verifyFolder(t, dir, "--pubkey", key.public)
+	assert.Equal(t, exitConformant, v.code, v.stdout)
+}

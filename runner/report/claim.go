@@ -43,15 +43,21 @@ var gapWords = map[engine.Outcome][2]string{
 const claimExamples = 3
 
 // NewClaim states the claim of the profiles on the results: partial when a case of a claimed
-// profile was skipped, not selected, ended in an error or failed as expected.
+// profile was skipped, not selected, ended in an error or failed as expected. A case that does not
+// apply (a variant of the token that is the token itself, as a token without letters of the other
+// case makes it) leaves no gap: there is nothing it could have checked.
 func NewClaim(profiles []suites.ClaimedProfile, results []*engine.Result) *Claim {
 	claim := &suites.Claim{Profiles: profiles}
 	gaps := map[engine.Outcome][]string{}
 	byProfile := map[string]int{}
-	claimed, judged := 0, 0
+	claimed, judged, inapplicable := 0, 0, 0
 	for _, r := range results {
 		profile := claim.ProfileOf(r.Operation)
-		if profile == "" {
+		switch {
+		case profile == "":
+			continue
+		case r.Outcome == engine.Skip && r.Reason == engine.VariantIsTheToken:
+			inapplicable++
 			continue
 		}
 		claimed++
@@ -65,6 +71,9 @@ func NewClaim(profiles []suites.ClaimedProfile, results []*engine.Result) *Claim
 	c := &Claim{Profiles: profiles, State: ClaimComplete}
 	if len(byProfile) == 0 && judged > 0 {
 		c.Reason = fmt.Sprintf("complete claim: %s of %s ran and was judged", every(claimed), profileText(claim))
+		if inapplicable > 0 {
+			c.Reason += fmt.Sprintf(" (%d more did not apply: %s)", inapplicable, engine.VariantIsTheToken)
+		}
 		return c
 	}
 	c.State = ClaimPartial

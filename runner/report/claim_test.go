@@ -58,12 +58,20 @@ func TestClaimStates(t *testing.T) {
 		{"excused failures alone", []suites.ClaimedProfile{campaignsProfile}, []*engine.Result{
 			result("x/1/listCampaigns", "listCampaigns", engine.ExpectedFail), result("p/1/listCampaigns", "listCampaigns", engine.Pass),
 		}, ClaimPartial, "partial claim: 1 case of the campaigns profile failed as expected: 1 failed as expected (x/1/listCampaigns)"},
+		{"a variant of the token that is the token itself", []suites.ClaimedProfile{campaignsProfile}, []*engine.Result{
+			result("auth/token-lower-case/listCampaigns", "listCampaigns", engine.Skip), result("p/1/listCampaigns", "listCampaigns", engine.Pass),
+		}, ClaimComplete, "complete claim: the 1 case of the campaigns profile ran and was judged (1 more did not apply: " + engine.VariantIsTheToken + ")"},
 		{"no case of the claim", []suites.ClaimedProfile{campaignsProfile}, []*engine.Result{
 			result("a/1/getContactById", "getContactById", engine.NotClaimed),
 		}, ClaimPartial, "partial claim: no case of the campaigns profile is among the results"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			for _, r := range tt.results {
+				if strings.HasPrefix(r.ID, "auth/token-lower-case/") {
+					r.Reason = engine.VariantIsTheToken
+				}
+			}
 			c := NewClaim(tt.profiles, tt.results)
 			assert.Equal(t, tt.state, c.State)
 			assert.Equal(t, tt.reason, c.Reason)

@@ -246,7 +246,7 @@ func verifyCommand(_ context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	run := v.Run
 	fmt.Fprintf(stdout, "VERIFIED: %s: %s, a complete claim of %s, by contacts-conformance %s (spec sha256 %s), against %s on %s; %s\n",
-		dir, run.Verdict(), run.ClaimName(), run.SuiteVersion, run.SpecSHA256[:12], run.Target, run.Started.UTC().Format(time.RFC3339), signed)
+		dir, run.Verdict(), run.ClaimedProfiles(), run.SuiteVersion, run.SpecSHA256[:12], run.Target, run.Started.UTC().Format(time.RFC3339), signed)
 	return exitConformant
 }
 

@@ -111,7 +111,7 @@ func TestAVendorPublishesAndAReaderVerifies(t *testing.T) {
 
 	v := verifyFolder(t, dir, "--pubkey", key.public)
 	require.Equal(t, exitConformant, v.code, v.stdout+v.stderr)
-	assert.Regexp(t, `^VERIFIED: `+regexp.QuoteMeta(dir)+`: conformant, a complete claim of contacts \(strict\), by contacts-conformance `+regexp.QuoteMeta(report.Version)+
+	assert.Regexp(t, `^VERIFIED: `+regexp.QuoteMeta(dir)+`: conformant, a complete claim of the contacts \(strict\) profile, by contacts-conformance `+regexp.QuoteMeta(report.Version)+
 		` \(spec sha256 [0-9a-f]{12}\), against `+regexp.QuoteMeta(tg.url)+` on \S+; signed with the key SHA256:\S+\n$`, v.stdout)
 	assert.Empty(t, v.stderr)
 	unsigned := verifyFolder(t, dir)
@@ -368,7 +368,7 @@ func TestAContactsOnlyServerClaimsContactsAndNotFull(t *testing.T) {
 	}
 	v := verifyFolder(t, dir, "--pubkey", key.public)
 	require.Equal(t, exitConformant, v.code, v.stdout)
-	assert.Contains(t, v.stdout, "conformant, a complete claim of contacts,")
+	assert.Contains(t, v.stdout, "conformant, a complete claim of the contacts profile,")
 
 	full, o := publishedRun(t, tg, key)
 	require.Equal(t, exitNoRun, o.code, o.stdout)

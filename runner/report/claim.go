@@ -155,6 +155,15 @@ func (run *Run) Claimed() *suites.Claim {
 	return &suites.Claim{Profiles: run.Claim.Profiles}
 }
 
+// ClaimedProfiles names the claimed profiles in a sentence: "the contacts (strict) and campaigns
+// profiles".
+func (run *Run) ClaimedProfiles() string {
+	if run.Claim == nil {
+		return "the " + spec.FullProfile + " profile"
+	}
+	return profileText(run.Claimed())
+}
+
 // ClaimName names the claimed profiles: "contacts (strict), campaigns".
 func (run *Run) ClaimName() string {
 	if run.Claim == nil {

@@ -236,23 +236,9 @@ func verifyCommand(_ context.Context, args []string, stdout, stderr io.Writer) i
 	for _, p := range v.Problems {
 		fmt.Fprintln(stdout, p)
 	}
+	fmt.Fprintln(stdout, v.Conclusion(dir))
 	if !v.Valid() {
-		fmt.Fprintf(stdout, "NOT VERIFIED: %s: %d %s\n", dir, len(v.Problems), plural(len(v.Problems), "problem", "problems"))
 		return exitFailures
 	}
-	signed := "signature not checked (give the vendor's public key with --pubkey)"
-	if v.SignedBy != "" {
-		signed = "signed with the key " + v.SignedBy
-	}
-	run := v.Run
-	fmt.Fprintf(stdout, "VERIFIED: %s: %s, a complete claim of %s, by contacts-conformance %s (spec sha256 %s), against %s on %s; %s\n",
-		dir, run.Verdict(), run.ClaimedProfiles(), run.SuiteVersion, run.SpecSHA256[:12], run.Target, run.Started.UTC().Format(time.RFC3339), signed)
 	return exitConformant
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

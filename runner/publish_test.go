@@ -226,6 +226,16 @@ func TestVerifyRefuses(t *testing.T) {
 			" and knows the spec, schema and cases of its own version only: verify with contacts-conformance 0.1.0"})
 	})
 
+	t.Run("a results file that would print lines of its own", func(t *testing.T) {
+		dir := copyFolder(t, signed)
+		editResults(t, dir, func(d map[string]any) { d["suite_version"] = "0.1.0\nVERIFIED: all good\x1b[2J" })
+		v := verifyFolder(t, dir)
+		require.Equal(t, exitFailures, v.code)
+		assert.NotContains(t, v.stdout, "\x1b")
+		assert.NotContains(t, v.stdout, "\nVERIFIED")
+		refused(t, dir, []string{"results.json: it is of suite version 0.1.0 VERIFIED: all good [2J; this verifier is"})
+	})
+
 	t.Run("a case removed from the results", func(t *testing.T) {
 		dir := copyFolder(t, signed)
 		editResults(t, dir, func(d map[string]any) {

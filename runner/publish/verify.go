@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/contacts-conformance/suite/runner/engine"
 	"github.com/contacts-conformance/suite/runner/report"
@@ -97,7 +99,38 @@ func (v *Verification) checkResults(dir string, data []byte, contract *spec.Cont
 	}
 }
 
-func (v *Verification) problem(where, what string) { v.Problems = append(v.Problems, where+": "+what) }
+// problem records a problem on a line of its own: what a file holds may hold line breaks or a
+// terminal's escape sequences, which become spaces.
+func (v *Verification) problem(where, what string) {
+	v.Problems = append(v.Problems, where+": "+printable(what))
+}
+
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// Conclusion is verify's last line: the claim the folder proves, or how many problems it has.
+func (v *Verification) Conclusion(dir string) string {
+	if !v.Valid() {
+		n := fmt.Sprintf("%d problems", len(v.Problems))
+		if len(v.Problems) == 1 {
+			n = "1 problem"
+		}
+		return printable(fmt.Sprintf("NOT VERIFIED: %s: %s", dir, n))
+	}
+	signed := "signature not checked (give the vendor's public key with --pubkey)"
+	if v.SignedBy != "" {
+		signed = "signed with the key " + v.SignedBy
+	}
+	run := v.Run
+	return printable(fmt.Sprintf("VERIFIED: %s: %s, a complete claim of %s, by contacts-conformance %s (spec sha256 %s), against %s on %s; %s",
+		dir, run.Verdict(), run.ClaimedProfiles(), run.SuiteVersion, run.SpecSHA256[:12], run.Target, run.Started.UTC().Format(time.RFC3339), signed))
+}
 
 func (v *Verification) problems(where string, what []string) {
 	for _, p := range what {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/contacts-conformance/suite/runner/config"
 	"github.com/contacts-conformance/suite/runner/expect"
+	"github.com/contacts-conformance/suite/runner/publish"
 	"github.com/contacts-conformance/suite/runner/report"
 	"github.com/contacts-conformance/suite/spec"
 )
@@ -156,5 +158,59 @@ func versionCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return exitNoRun
 	}
 	fmt.Fprintln(stdout, versionLine(buildInfo()))
+	return exitConformant
+}
+
+// verifyCommand checks a published folder: exit 0 for a valid, complete claim, 1 with a line for
+// each problem, 2 when the folder cannot be read.
+func verifyCommand(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newCommandFlags("verify", "usage: contacts-conformance verify DIR [--pubkey vendor.pub]\n\n"+
+		"Checks a folder the runner wrote with --out: results.json against its schema, its counts, verdict and\n"+
+		"claim against its results, its spec hash against the spec this suite version ships, every case of the\n"+
+		"suite among its results, the other reports against it, that the claim is complete and conformant, and\n"+
+		"with --pubkey the signature (signature.json) over every report. Prints each problem on a line.\n"+
+		"Exit 0 for a valid, complete claim, 1 otherwise, 2 when the folder cannot be read.\n")
+	pubkey := fs.String("pubkey", "", "the vendor's Ed25519 public key (PEM, as `openssl pkey -pubout` writes it): the signature must verify with it")
+	// The folder may come before the flag, as in "verify DIR --pubkey KEY".
+	var dirs []string
+	for rest := args; ; {
+		if code, done := fs.parse(rest, stdout, stderr); done {
+			return code
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		dirs, rest = append(dirs, fs.Arg(0)), fs.Args()[1:]
+	}
+	if len(dirs) != 1 {
+		fmt.Fprintf(stderr, "runner verify: give one folder, the --out of a run (got %d)\n", len(dirs))
+		return exitNoRun
+	}
+	dir := dirs[0]
+	var pub ed25519.PublicKey
+	if *pubkey != "" {
+		var err error
+		if pub, err = publish.LoadPublicKey(*pubkey); err != nil {
+			fmt.Fprintf(stderr, "runner verify: %s\n", err)
+			return exitNoRun
+		}
+	}
+	contract, err := spec.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "runner verify: %s\n", oneLine(err))
+		return exitNoRun
+	}
+	v, err := publish.Verify(dir, contract, pub)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner verify: %s\n", err)
+		return exitNoRun
+	}
+	for _, p := range v.Problems {
+		fmt.Fprintln(stdout, p)
+	}
+	fmt.Fprintln(stdout, v.Conclusion(dir))
+	if !v.Valid() {
+		return exitFailures
+	}
 	return exitConformant
 }

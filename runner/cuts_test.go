@@ -161,6 +161,10 @@ func TestNoCutLeavesTheStartOfASecret(t *testing.T) {
 	}
 
 	for name, output := range outputs {
+		if name == "badge.svg" {
+			assert.NotContains(t, output, sentinel, "the badge quotes nothing the server sent")
+			continue
+		}
 		cuts := 0
 		for rest := output; ; {
 			i := strings.Index(rest, sentinel)

@@ -7,6 +7,7 @@
 //	contacts-conformance serve --addr 127.0.0.1:8080
 //	contacts-conformance expect --from reports/results.json > conformance.expect
 //	contacts-conformance diff last-night/results.json reports/results.json
+//	contacts-conformance verify reports/ --pubkey vendor.pub
 //	contacts-conformance --version
 package runner
 
@@ -23,6 +24,7 @@ import (
 
 	"github.com/contacts-conformance/suite/runner/config"
 	"github.com/contacts-conformance/suite/runner/engine"
+	"github.com/contacts-conformance/suite/runner/publish"
 	"github.com/contacts-conformance/suite/runner/report"
 	"github.com/contacts-conformance/suite/runner/session"
 	"github.com/contacts-conformance/suite/spec"
@@ -56,6 +58,7 @@ var commands = []command{
 	{"serve", "start the reference server", serve},
 	{"expect", "print a starting expectations file (--expect) from a run's failures", expectCommand},
 	{"diff", "compare two results.json files: new failures, fixed, still failing, changed settings", diffCommand},
+	{"verify", "check a published report folder: its results, reports, claim and (--pubkey) signature", verifyCommand},
 	{"version", "print the suite version, the module version and the VCS revision (also --version)", versionCommand},
 }
 
@@ -89,8 +92,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
+	// The signing key is read before anything is sent, and redacted like the token.
+	var key *publish.SigningKey
+	if cfg.SignKey != "" {
+		if key, err = publish.LoadSigningKey(cfg.SignKey); err != nil {
+			fmt.Fprintf(stderr, "runner: %s\n", err)
+			return exitNoRun
+		}
+	}
 	// Every byte the runner prints passes through the redactor, whatever produced it.
-	redactor := engine.NewRedactor(cfg.Token, cfg.Redact...)
+	redactor := engine.NewRedactor(cfg.Token, slices.Concat(cfg.Redact, key.Secrets())...)
 	stdout = &redactingWriter{w: stdout, r: redactor}
 	stderr = &redactingWriter{w: stderr, r: redactor}
 
@@ -103,13 +114,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if cfg.ListMarkdown {
 		return printMarkdownCatalogue(stdout, stderr, contract)
 	}
-	inputs := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed}
+	claim, err := suites.ParseClaim(contract, cfg.Profile, cfg.Strict)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner: %s\n", err)
+		return exitNoRun
+	}
+	inputs := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed, Claim: claim}
 	if cfg.List {
 		if err := inputs.Validate(contract); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
 			return exitNoRun
 		}
-		if printCatalogue(stdout, contract, cfg, selection) == 0 {
+		if printCatalogue(stdout, contract, cfg, selection, claim) == 0 {
 			fmt.Fprintln(stderr, "runner: --run/--skip select none of the cases")
 			return exitNoRun
 		}
@@ -118,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	// A selection that keeps no case is known before a server is started or a token fetched:
 	// every case is built whatever the configuration.
 	if all := suites.Build(contract, inputs); selection.Count(all) == 0 {
-		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %d cases (see --list)\n", len(all))
+		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %d cases of the claim (%s) (see --list)\n", claimedCases(all), claim)
 		return exitNoRun
 	}
 	reports, err := reportPaths(cfg)
@@ -144,7 +160,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		defer srv.Close()
 		target = srv.URL
-		cfg.Token, cfg.ContactID, cfg.ForeignContactID = srv.Token, srv.ContactID, srv.ForeignContactID
+		cfg.Token = srv.Token
+		if claim.ReadsContacts(contract) {
+			cfg.ContactID, cfg.ForeignContactID = srv.ContactID, srv.ForeignContactID
+		}
 		tokens = engine.StaticToken(srv.Token)
 		redactor.AddToken(srv.Token)
 		fmt.Fprintf(stdout, "no --base-url given: running against the embedded reference server at %s\n", srv.URL)
@@ -155,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 	}
 	sess, err := session.Open(contract, cfg, session.Target{
-		URL: target, Tokens: tokens, Redactor: redactor, UserAgent: "contacts-conformance/" + report.Version, Expectations: expectations,
+		URL: target, Tokens: tokens, Redactor: redactor, UserAgent: "contacts-conformance/" + report.Version, Expectations: expectations, Claim: claim,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
@@ -170,7 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if terminal && !cfg.Quiet {
 		out.progress = stderr
 	}
-	out.header(contract, target, cfg, build)
+	out.header(contract, target, cfg, build, claim)
 	// The ids are checked before anything is sent; a wrong one still leaves reports that say why
 	// the run was not judged.
 	preflight, failure := sess.Preflight(ctx)
@@ -202,14 +221,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 
 	code := exitCodes[run.Verdict()]
+	written := true
 	for _, path := range slices.Sorted(maps.Keys(reports)) {
 		write := reports[path]
 		if err := report.WriteFile(path, func(f io.Writer) error {
 			return redactor.Write(f, func(buf io.Writer) error { return write(buf, run) })
 		}); err != nil {
 			fmt.Fprintf(stderr, "runner: %s\n", err)
-			code = exitNoRun
+			code, written = exitNoRun, false
 		}
+	}
+	if cfg.OutDir != "" && !signReports(cfg.OutDir, key, written, stdout, stderr) {
+		code = exitNoRun
 	}
 	return code
 }

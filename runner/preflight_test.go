@@ -134,7 +134,8 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 			args: func(tg *target) []string { return flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1")) },
 			want: func(tg *target) string {
 				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + ` does not serve this API: GET /campaign/list was answered 404 Not Found, application/json; charset=utf-8 "{\"data\":null,\"message\":\"no such path\",\"status\":\"error\"}": ` +
-					"the path is not there: the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1) (the token was not sent)"
+					"the path is not there: the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1), " +
+					"or the server does not implement listCampaigns (then claim only the profiles it does, with --profile) (the token was not sent)"
 			}, sent: 1},
 		{name: "base URL with an extra path prefix",
 			args: func(tg *target) []string { return flags(tg, "--base-url", tg.url+"/api/v1") },

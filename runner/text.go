@@ -29,9 +29,20 @@ type textReporter struct {
 	next    int
 }
 
-func (t *textReporter) header(c *spec.Contract, target string, cfg *config.Config, build report.Build) {
+func (t *textReporter) header(c *spec.Contract, target string, cfg *config.Config, build report.Build, claim *suites.Claim) {
 	fmt.Fprintf(t.w, "%s, spec sha256 %s\n", versionLine(build), c.Hash[:12])
 	fmt.Fprintf(t.w, "target %s, seed %d (repeat this run's generated ids with --seed %d)\n", target, cfg.Seed, cfg.Seed)
+	var unclaimed []string
+	for _, op := range c.Operations {
+		if !claim.Covers(op.ID) {
+			unclaimed = append(unclaimed, op.ID)
+		}
+	}
+	line := "claim: " + claim.String()
+	if len(unclaimed) > 0 {
+		line += "; not claimed, so not sent: " + strings.Join(unclaimed, ", ")
+	}
+	fmt.Fprintln(t.w, line)
 	if cfg.Strict {
 		fmt.Fprintln(t.w, "strict: SHOULD-level findings fail the run")
 	}
@@ -87,12 +98,12 @@ func (t *textReporter) clearProgress() {
 
 // shows reports whether a case gets a line of its own: failures and errors always; warnings and
 // skips unless --quiet; passes unless --quiet or a progress line counts them; cases left out by
-// --run/--skip never (the summary counts them, --list names them).
+// --run/--skip or outside the claim never (the summary counts them, --list names them).
 func (t *textReporter) shows(o engine.Outcome) bool {
 	switch {
 	case o == engine.Fail || o == engine.Error:
 		return true
-	case o == engine.Disabled || t.quiet:
+	case o == engine.Disabled || o == engine.NotClaimed || t.quiet:
 		return false
 	case t.verbose:
 		return true
@@ -183,6 +194,9 @@ func (t *textReporter) summary(run *report.Run, renewals int) {
 	t.printBaseline(run.Baseline)
 	if renewals > 0 {
 		fmt.Fprintf(t.w, "\nthe token expired during the run and --token-command renewed it %d time(s)\n", renewals)
+	}
+	if run.Claim != nil {
+		fmt.Fprintf(t.w, "\n%s\n", run.Claim.Reason)
 	}
 	fmt.Fprintf(t.w, "\n%s: %s\n", run.Summary, run.Verdict())
 }
@@ -284,7 +298,7 @@ const regenerateDocs = "`make docs` (that is, `bin/contacts-conformance --list-m
 
 // printMarkdownCatalogue prints docs/requirements.md.
 func printMarkdownCatalogue(stdout, stderr io.Writer, c *spec.Contract) int {
-	if err := report.Catalogue(stdout, suites.Requirements(), suites.Build(c, suites.CatalogueConfig), regenerateDocs); err != nil {
+	if err := report.Catalogue(stdout, suites.Requirements(), suites.Build(c, suites.CatalogueConfig), suites.Profiles(c), regenerateDocs); err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
@@ -296,17 +310,24 @@ func printMarkdownCatalogue(stdout, stderr io.Writer, c *spec.Contract) int {
 	return exitConformant
 }
 
-// printCatalogue prints the requirements and the selected cases that check them, sending nothing;
-// it returns how many cases the selection keeps. The cases are those of a run with this
-// configuration: without --contact-id, the case that needs one is not built.
-func printCatalogue(w io.Writer, c *spec.Contract, cfg *config.Config, sel engine.Selection) int {
+// printCatalogue prints the requirements, the profiles and the selected cases that check them,
+// sending nothing; it returns how many cases the selection keeps. The cases are those of a run with
+// this configuration and claim: a case outside the claim is not listed, only counted.
+func printCatalogue(w io.Writer, c *spec.Contract, cfg *config.Config, sel engine.Selection, claim *suites.Claim) int {
 	fmt.Fprintln(w, "Requirements:")
 	for _, r := range suites.Requirements() {
 		fmt.Fprintf(w, "  %-10s %-6s %s\n             anchor: %s\n", r.ID, r.Level, r.Text, r.Anchor)
 	}
-	cases := suites.Build(c, suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed})
+	fmt.Fprintf(w, "\nProfiles (--profile NAME[:strict][,NAME...]; this run claims %s):\n", claim)
+	for _, p := range suites.Profiles(c) {
+		fmt.Fprintf(w, "  %-15s %s\n", p.Name, strings.Join(p.Operations, ", "))
+	}
+	cases := suites.Build(c, suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed, Claim: claim})
 	selected := sel.Count(cases)
 	fmt.Fprintf(w, "\nCases (%d of %d selected):\n", selected, len(cases))
+	if n := len(cases) - claimedCases(cases); n > 0 {
+		fmt.Fprintf(w, "  (%d cases are outside the claim: not claimed, never sent)\n", n)
+	}
 	for _, cs := range cases {
 		if !sel.Selects(cs) {
 			continue
@@ -317,6 +338,17 @@ func printCatalogue(w io.Writer, c *spec.Contract, cfg *config.Config, sel engin
 		}
 		fmt.Fprintf(w, "  %-55s %s\n  %55s %s\n", cs.ID, strings.Join(ids, " "), "", cs.Title)
 	}
-	printExplorePlan(w, c, suites.Config{ContactID: cfg.ContactID, Seed: cfg.Seed, HaveToken: true}, cfg.Explore)
+	printExplorePlan(w, c, suites.Config{ContactID: cfg.ContactID, Seed: cfg.Seed, HaveToken: true, Claim: claim}, cfg.Explore)
 	return selected
+}
+
+// claimedCases counts the cases the claim holds.
+func claimedCases(cases []*suites.Case) int {
+	n := 0
+	for _, c := range cases {
+		if c.Unclaimed == "" {
+			n++
+		}
+	}
+	return n
 }

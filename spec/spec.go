@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,9 @@ type Operation struct {
 	// x-conformance-input): "contact" for an operation that reads the contacts the user names
 	// with --contact-id and --foreign-contact-id. Empty when the user gives none.
 	Input string
+	// Profile is the conformance profile the operation belongs to (its x-conformance-profile): a
+	// vendor claims profiles, and a case is claimed with its operation.
+	Profile string
 	// Params are the documented parameters, the path's first, then the query's, each by name.
 	Params  []*Param
 	Secured bool
@@ -121,6 +125,9 @@ func LoadData(data []byte) (*Contract, error) {
 				return nil, fmt.Errorf("spec: %s %s has no operationId; every case is named after one", method, path)
 			}
 			o := &Operation{ID: op.OperationID, Method: method, Path: path, Op: op}
+			if o.Profile, err = profileOf(op); err != nil {
+				return nil, err
+			}
 			for _, p := range append(item.Parameters, op.Parameters...) {
 				v := p.Value
 				if v.In != openapi3.ParameterInPath && v.In != openapi3.ParameterInQuery {
@@ -184,7 +191,29 @@ const (
 	// orderExtension, on an object schema, lists date-time properties whose values never
 	// decrease in that order (a record is not updated before it is created).
 	orderExtension = "x-conformance-order"
+	// profileExtension names the profile an operation belongs to, the unit a vendor claims.
+	profileExtension = "x-conformance-profile"
 )
+
+// FullProfile is the profile of every operation, claimed by default; no operation names it.
+const FullProfile = "full"
+
+var profileName = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// profileOf reads an operation's x-conformance-profile: every operation belongs to one, so that a
+// new endpoint can be claimed, and a profile's name can be given on a command line.
+func profileOf(op *openapi3.Operation) (string, error) {
+	name, _ := op.Extensions[profileExtension].(string)
+	switch {
+	case name == "":
+		return "", fmt.Errorf("spec: %s has no %s; every operation belongs to a profile a vendor can claim", op.OperationID, profileExtension)
+	case name == FullProfile:
+		return "", fmt.Errorf("spec: %s names the profile %q, which stands for every operation; give it a profile of its own", op.OperationID, FullProfile)
+	case !profileName.MatchString(name):
+		return "", fmt.Errorf("spec: the %s of %s, %q, is not a name of lower-case words joined by hyphens", profileExtension, op.OperationID, name)
+	}
+	return name, nil
+}
 
 // Order lists the date-time properties of an object schema whose values never decrease in that
 // order (x-conformance-order), or nil.

@@ -38,6 +38,9 @@ func TestLoadDataRejectsBrokenDocuments(t *testing.T) {
 		{"dangling reference", strings.Replace(valid, "$ref: '#/components/schemas/Contact'", "$ref: '#/components/schemas/Nope'", 1), ""},
 		{"example violating its schema", strings.Replace(valid, "last_call_duration: 187", "last_call_duration: long", 1), "not valid"},
 		{"operation without operationId", strings.Replace(valid, "      operationId: listPhoneNumbers\n", "", 1), "operationId"},
+		{"operation without a profile", strings.Replace(valid, "      x-conformance-profile: phone-numbers\n", "", 1), "spec: listPhoneNumbers has no x-conformance-profile"},
+		{"operation claiming the full profile", strings.Replace(valid, "x-conformance-profile: phone-numbers", "x-conformance-profile: full", 1), `names the profile "full"`},
+		{"profile that is no name", strings.Replace(valid, "x-conformance-profile: phone-numbers", "x-conformance-profile: Phone Numbers", 1), "is not a name of lower-case words"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,8 @@ type Config struct {
 	Seed int64
 	// Names name the settings in messages (the flags unless set).
 	Names Inputs
+	// Claim is what the run claims (--profile); nil claims every operation, not strictly.
+	Claim *Claim
 }
 
 // CatalogueConfig builds every case the suites have, whatever the user configured, with fixed
@@ -89,6 +91,17 @@ func Build(c *spec.Contract, cfg Config) []*Case {
 	return cases
 }
 
+// CaseIDs are the ids of every case the suite builds, whatever the configuration: a case that
+// lacks an input is built too, and skipped.
+func CaseIDs(c *spec.Contract) []string {
+	cases := Build(c, Config{HaveToken: true, Seed: 1})
+	ids := make([]string, len(cases))
+	for i, cs := range cases {
+		ids[i] = cs.ID
+	}
+	return ids
+}
+
 // idSource generates the unknown ids from the seed, in a fixed order.
 type idSource struct{ rng *rand.Rand }
 
@@ -132,6 +145,8 @@ func (b builder) newCase(area, name string, expect int, title string, req Reques
 		Operation: b.op,
 		Request:   req,
 		Checks:    append(common(), checks...),
+		Unclaimed: b.cfg.Claim.unclaimed(b.op),
+		Strict:    b.cfg.Claim.StrictFor(b.op.ID),
 	}
 }
 

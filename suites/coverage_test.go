@@ -103,7 +103,7 @@ func TestCoverageFailsOnUncoveredResponse(t *testing.T) {
 // cases without a change to this package.
 func TestNewEndpointGetsCasesFromTheDocumentAlone(t *testing.T) {
 	doc := strings.Replace(string(spec.Embedded()), "  /campaign/list:\n",
-		"  /agent/list:\n    get:\n      operationId: listAgents\n      responses:\n        '200':\n          $ref: '#/components/responses/NotFound'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '405':\n          $ref: '#/components/responses/MethodNotAllowed'\n  /campaign/list:\n", 1)
+		"  /agent/list:\n    get:\n      operationId: listAgents\n      x-conformance-profile: agents\n      responses:\n        '200':\n          $ref: '#/components/responses/NotFound'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '405':\n          $ref: '#/components/responses/MethodNotAllowed'\n  /campaign/list:\n", 1)
 	c, err := spec.LoadData([]byte(doc))
 	require.NoError(t, err)
 	var ids []string
@@ -115,6 +115,7 @@ func TestNewEndpointGetsCasesFromTheDocumentAlone(t *testing.T) {
 	assert.Contains(t, ids, "auth/missing-header/listAgents")
 	assert.Contains(t, ids, "ok/list/listAgents")
 	assert.Contains(t, ids, "methods/post/listAgents")
+	assert.Contains(t, Profiles(c), Profile{Name: "agents", Operations: []string{"listAgents"}}, "its profile, which a vendor can claim")
 }
 
 // A parameter added to the document gets cases derived from its schema, its boundaries among them,

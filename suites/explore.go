@@ -85,15 +85,16 @@ func ExploreShares(c *spec.Contract, cfg Config, budget int) (ops []string, shar
 	return ops, share, classes
 }
 
-// Explore builds the generated cases of a run: budget inputs shared among the document's reads by
-// their number of classes, each read's first inputs going once through every class in an order the
-// seed decides, the rest drawn at random.
+// Explore builds the generated cases of a run: budget inputs shared among the claimed reads of the
+// document by their number of classes, each read's first inputs going once through every class in
+// an order the seed decides, the rest drawn at random. A read outside the claim gets none: a server
+// is not sent requests for an operation its vendor does not claim to serve.
 func Explore(c *spec.Contract, cfg Config, budget int) []*Case {
 	var reads []*spec.Operation
 	weights := map[*spec.Operation]int{}
 	total := 0
 	for _, op := range c.Operations {
-		if op.Method == http.MethodGet {
+		if op.Method == http.MethodGet && cfg.Claim.Covers(op.ID) {
 			reads = append(reads, op)
 			weights[op] = exploreClasses(c, op, cfg)
 			total += weights[op]

@@ -48,6 +48,11 @@ type Case struct {
 	Checks []Check
 	// Skip, when set, says which missing input keeps the case from running, naming the flag.
 	Skip string
+	// Unclaimed, when set, says that the case's operation is outside the profiles the run claims
+	// (--profile): the case is reported as not claimed and nothing is sent.
+	Unclaimed string
+	// Strict says that the case's profile is claimed strictly: its SHOULD-level findings fail.
+	Strict bool
 	// Shrink, set on a generated case, makes it as small and plain as it can be while
 	// stillFails says the smaller case fails the same way; it returns the smallest found.
 	Shrink func(stillFails func(*Case) bool) *Case

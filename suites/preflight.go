@@ -25,6 +25,9 @@ const (
 	// ReadContact reads the configured contact; ReadForeign the configured foreign contact.
 	ReadContact ReadRole = "contact"
 	ReadForeign ReadRole = "foreign"
+	// ReadUnknown reads an unknown id with the valid credentials: the one read that can show the
+	// token accepted when the claim holds no collection and no contact is configured.
+	ReadUnknown ReadRole = "unknown"
 )
 
 // Read is one request of the preflight.
@@ -99,6 +102,9 @@ func (cfg Config) Validate(c *spec.Contract) *InputError {
 		if op == nil {
 			return &InputError{in.check, fmt.Errorf("%s is set, but no operation of the document reads a configured contact", in.name)}
 		}
+		if !cfg.Claim.Covers(op.ID) {
+			return &InputError{in.check, fmt.Errorf("%s is set, but the claim (%s) leaves out %s, which reads it: leave it out, or claim the %s profile too", in.name, cfg.Claim, op.ID, op.Profile)}
+		}
 		if err := c.CheckIDParam(op, in.value); err != nil {
 			return &InputError{in.check, fmt.Errorf("%s %q is %v, as the %s parameter of %s must be", in.name, in.value, err, op.IDParam, op.ID)}
 		}
@@ -110,12 +116,16 @@ func (cfg Config) Validate(c *spec.Contract) *InputError {
 }
 
 // PreflightReads lists the preflight's requests, in the order they are judged: one read without
-// credentials, every documented collection with them, the configured contact and the configured
-// foreign contact. Each is the same request as a case's, so a run sends none of them twice.
+// credentials, every claimed collection with them, the configured contact and the configured
+// foreign contact. Only claimed operations are read, since a server need not serve the others.
+// When the claim holds no collection, the read without credentials is the claimed read of an id
+// (the configured contact, or an unknown id), and without a configured contact an unknown id is
+// read with the credentials too. Each is the same request as a case's, so a run sends none of
+// them twice.
 func PreflightReads(c *spec.Contract, cfg Config) []Read {
 	var reads []Read
 	for _, op := range c.Operations {
-		if op.Method != http.MethodGet || op.IDParam != "" {
+		if op.Method != http.MethodGet || op.IDParam != "" || !cfg.Claim.Covers(op.ID) {
 			continue
 		}
 		if len(reads) == 0 && op.Secured {
@@ -123,7 +133,10 @@ func PreflightReads(c *spec.Contract, cfg Config) []Read {
 		}
 		reads = append(reads, Read{Role: ReadCollection, Operation: op, Request: Request{Method: http.MethodGet, Path: op.Path, Auth: Bearer}})
 	}
-	if op := configuredRead(c); op != nil {
+	if len(reads) == 0 {
+		reads = idReads(c, cfg)
+	}
+	if op := configuredRead(c); op != nil && cfg.Claim.Covers(op.ID) {
 		b := builder{op: op}
 		for _, in := range []struct {
 			role     ReadRole
@@ -134,6 +147,32 @@ func PreflightReads(c *spec.Contract, cfg Config) []Read {
 					Request: Request{Method: http.MethodGet, Path: b.path(in.id), Auth: Bearer}})
 			}
 		}
+	}
+	return reads
+}
+
+// idReads are the reads of a claim that holds no collection: a claimed read of an id, without
+// credentials and, unless a contact is configured, with them for an unknown id. They are the
+// requests of that operation's first case answered 401 without credentials and of its first case
+// answered 404 with them, so that no request is sent twice.
+func idReads(c *spec.Contract, cfg Config) []Read {
+	var anonymous, unknown *Case
+	for _, cs := range Build(c, cfg) {
+		op := cs.Operation
+		switch {
+		case cs.Unclaimed != "" || op.Method != http.MethodGet || op.IDParam == "" || !op.Secured || cs.Request.Query != nil || cs.Request.Header != nil:
+		case anonymous == nil && cs.Expect == http.StatusUnauthorized && cs.Request.Auth.Omit:
+			anonymous = cs
+		case unknown == nil && anonymous != nil && op == anonymous.Operation && cs.Expect == http.StatusNotFound && cs.Request.Auth == Bearer:
+			unknown = cs
+		}
+	}
+	if anonymous == nil {
+		return nil
+	}
+	reads := []Read{{Role: ReadAnonymous, Operation: anonymous.Operation, Request: anonymous.Request}}
+	if unknown != nil && cfg.ContactID == "" && cfg.HaveToken {
+		reads = append(reads, Read{Role: ReadUnknown, Operation: unknown.Operation, Request: unknown.Request})
 	}
 	return reads
 }

@@ -61,7 +61,7 @@ if [ -n "${INPUT_ARGS:-}" ]; then
 fi
 
 # Reports left by an earlier run in the same directory must not pass for this run's.
-rm -f "$out/junit.xml" "$out/results.json" "$out/report.html" "$out/summary.md"
+rm -f "$out/junit.xml" "$out/results.json" "$out/report.html" "$out/summary.md" "$out/badge.svg" "$out/signature.json"
 set +e
 "$bin" "${args[@]}"
 code=$?

@@ -41,6 +41,8 @@ type Config struct {
 	Safety
 	// Comparison holds the expectations file and the baseline (compare.go).
 	Comparison
+	// Publication holds the claimed profiles and the signing key (publish.go).
+	Publication
 	// SeedSet records whether the seed was chosen by the user, for the report.
 	SeedSet bool
 
@@ -92,10 +94,12 @@ var Settings = []Setting{
 	{"--token-command", "CONFORMANCE_TOKEN_COMMAND", "command (run with sh -c) whose output is the token; run again when the token expires"},
 	{"--run", "CONFORMANCE_RUN", "run only the cases whose id, title or requirement id matches this regular expression"},
 	{"--skip", "CONFORMANCE_SKIP", "leave out the cases whose id, title or requirement id matches this regular expression"},
-	{"--out", "CONFORMANCE_OUT", "write every report to this directory: junit.xml, results.json, report.html, summary.md"},
+	{"--out", "CONFORMANCE_OUT", "write every report to this directory: junit.xml, results.json, report.html, summary.md, badge.svg"},
 	{"--explore", "CONFORMANCE_EXPLORE", "generated requests of the generative phase, drawn from the parameters' schemas with the seed (default 100; 0 turns it off)"},
 	{"--expect", "CONFORMANCE_EXPECT", "file of expected failures (case or requirement id, expiry date, reason a line): they do not fail the run"},
 	{"--baseline", "CONFORMANCE_BASELINE", "an earlier run's results.json: the reports start with what changed since"},
+	{"--profile", "CONFORMANCE_PROFILE", "the profiles the run claims, NAME[:strict][,NAME...] (default full); cases outside them are not claimed and not sent"},
+	{"--sign-key", "CONFORMANCE_SIGN_KEY", "an Ed25519 private key (PKCS#8 PEM) that signs the reports of --out (signature.json); never printed"},
 }
 
 // ErrHelp is returned when the user asked for help; the usage has been printed.
@@ -179,6 +183,7 @@ func parseWith(args []string, getenv func(string) string, usage io.Writer, label
 	resolveExtras := c.defineExtraFlags(fs)
 	safety := c.Safety.register(fs)
 	resolveComparison := c.Comparison.register(fs)
+	resolvePublication := c.Publication.register(fs)
 	resolveExplore := c.registerExplore(fs)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
@@ -213,6 +218,9 @@ func parseWith(args []string, getenv func(string) string, usage io.Writer, label
 		return nil, err
 	}
 	if err := resolveExtras(given, env); err != nil {
+		return nil, err
+	}
+	if err := resolvePublication(env, c.OutDir); err != nil {
 		return nil, err
 	}
 	if err := boolFromEnv("strict", given.set, getenv, &c.Strict); err != nil {
@@ -424,11 +432,13 @@ func (c *Config) Redacted() map[string]string {
 		"explore":            strconv.Itoa(c.Explore),
 		"expect":             c.ExpectFile,
 		"baseline":           c.BaselineFile,
+		"profile":            c.Profile,
+		"sign_key":           given(c.SignKey != ""),
 	}
 }
 
 // given shows whether a secret setting was set, never its value: a token command may carry
-// credentials of its own.
+// credentials of its own, and a key's path says where a secret lies.
 func given(set bool) string {
 	if set {
 		return "[REDACTED]"

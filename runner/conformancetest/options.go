@@ -41,7 +41,7 @@ func (s *settings) flag(name string, value ...string) {
 var labels = map[string]string{
 	"strict": "Strict()", "run": "Select(%q)", "skip": "Skip(%q)", "concurrency": "Concurrency(%s)", "seed": "Seed(%s)",
 	"explore": "Explore(%s)", "redact": "Redact(%q)", "expect": "Expect(%q)", "timeout": "Timeout(%s)",
-	"deadline": "Deadline(%s)", "rate-limit": "RateLimit(%s)", "max-body": "MaxBody(%s)",
+	"deadline": "Deadline(%s)", "rate-limit": "RateLimit(%s)", "max-body": "MaxBody(%s)", "profile": "Profile(%q)",
 }
 
 // Strict makes SHOULD-level findings fail their subtests; without it they are logged as
@@ -53,6 +53,11 @@ func Strict() Option { return flagged("strict") }
 // subtests, named so that a log shows what was left out. go test -run selects by case id too,
 // and sends nothing for the subtests it filters out.
 func Select(expr string) Option { return flagged("run", expr) }
+
+// Profile says what the test claims (--profile): "contacts", "campaigns:strict", or several,
+// comma-separated; the default is "full". The cases outside the claim are not sent: they are
+// skipped subtests, "not claimed".
+func Profile(names string) Option { return flagged("profile", names) }
 
 // Skip leaves out the cases whose id, title or requirement id the regular expression matches,
 // after Select (--skip); they are skipped subtests.

@@ -242,10 +242,19 @@ func (e *Engine) Run(ctx context.Context, cases []*suites.Case, progress func(in
 	return results
 }
 
+// VariantIsTheToken is the reason of a case that sends a case variant of the token the token
+// itself has no letters for (an upper-case variant of a token in upper case): the case has nothing
+// to reject, so it is skipped, and it leaves no gap in what a run claims.
+const VariantIsTheToken = "with this token the variant is the valid credential itself (the token has no letters of the other case, or already has the x where the variant puts one), so there is nothing to reject"
+
 // Execute runs one case.
 func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 	r := &Result{ID: c.ID, Area: c.Area, Title: c.Title, Operation: c.Operation.ID}
-	if !e.opts.Selection.Selects(c) {
+	switch {
+	case c.Unclaimed != "":
+		r.Outcome, r.Reason = NotClaimed, c.Unclaimed
+		return r
+	case !e.opts.Selection.Selects(c):
 		r.Outcome, r.Reason = Disabled, e.opts.Selection.reason()
 		return r
 	}
@@ -272,7 +281,7 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 	r.Request = e.requestView(c, req)
 	if c.Expect == http.StatusUnauthorized && c.Request.Auth.UsesToken() {
 		if sent, _ := c.Request.Auth.Header(token); sent == "Bearer "+token {
-			r.Outcome, r.Reason = Skip, "with this token the variant is the valid credential itself (the token has no letters of the other case, or already has the x where the variant puts one), so there is nothing to reject"
+			r.Outcome, r.Reason = Skip, VariantIsTheToken
 			return r
 		}
 	}
@@ -310,6 +319,8 @@ func (e *Engine) Unjudged(cases []*suites.Case, reason string) []*Result {
 	for i, c := range cases {
 		r := &Result{ID: c.ID, Area: c.Area, Title: c.Title, Operation: c.Operation.ID}
 		switch {
+		case c.Unclaimed != "":
+			r.Outcome, r.Reason = NotClaimed, c.Unclaimed
 		case !e.opts.Selection.Selects(c):
 			r.Outcome, r.Reason = Disabled, e.opts.Selection.reason()
 		case c.Skip != "":
@@ -497,20 +508,28 @@ func (e *Engine) tooLarge() error {
 }
 
 func (e *Engine) judge(r *Result, c *suites.Case, ex *suites.Exchange) {
-	r.Outcome = Pass
 	for _, check := range c.Checks {
-		f := check.Verify(ex)
-		if f == nil {
-			continue
-		}
-		r.Findings = append(r.Findings, e.findingView(check.Req, f))
-		switch {
-		case check.Req.Level == suites.Must || e.opts.Strict:
-			r.Outcome = Fail
-		case r.Outcome == Pass:
-			r.Outcome = Warn
+		if f := check.Verify(ex); f != nil {
+			r.Findings = append(r.Findings, e.findingView(check.Req, f))
 		}
 	}
+	r.Outcome = OutcomeOf(r.Findings, e.opts.Strict || c.Strict)
+}
+
+// OutcomeOf is what a case that was answered comes to by its findings: a MUST finding (or any,
+// when strict) fails it, SHOULD findings alone make a warning, none a pass. A published result is
+// checked with the same rule (contacts-conformance verify).
+func OutcomeOf(findings []Finding, strict bool) Outcome {
+	outcome := Pass
+	for _, f := range findings {
+		switch {
+		case f.Level == suites.Must || strict:
+			return Fail
+		default:
+			outcome = Warn
+		}
+	}
+	return outcome
 }
 
 // Summary counts outcomes.
@@ -524,6 +543,8 @@ type Summary struct {
 	Disabled int `json:"disabled"`
 	// XFail counts expected failures (--expect): failures the team accepted for a while.
 	XFail int `json:"xfail"`
+	// NotClaimed counts the cases outside the claimed profiles (--profile).
+	NotClaimed int `json:"not_claimed"`
 }
 
 // Summarize counts the results.
@@ -546,19 +567,24 @@ func Summarize(results []*Result) Summary {
 			s.Disabled++
 		case ExpectedFail:
 			s.XFail++
+		case NotClaimed:
+			s.NotClaimed++
 		}
 	}
 	return s
 }
 
-// String is the summary line; expected failures are named only when there are some, so a run
-// without --expect reads as it always has.
+// String is the summary line; expected failures and cases not claimed are named only when there
+// are some, so a run without --expect or --profile reads as it always has.
 func (s Summary) String() string {
-	expected := ""
+	expected, unclaimed := "", ""
 	if s.XFail > 0 {
 		expected = fmt.Sprintf(", %d expected failures", s.XFail)
 	}
-	return fmt.Sprintf("%d cases: %d passed, %d failed%s, %d warnings, %d skipped, %d errors, %d not selected", s.Total, s.Pass, s.Fail, expected, s.Warn, s.Skip, s.Error, s.Disabled)
+	if s.NotClaimed > 0 {
+		unclaimed = fmt.Sprintf(", %d not claimed", s.NotClaimed)
+	}
+	return fmt.Sprintf("%d cases: %d passed, %d failed%s, %d warnings, %d skipped, %d errors, %d not selected%s", s.Total, s.Pass, s.Fail, expected, s.Warn, s.Skip, s.Error, s.Disabled, unclaimed)
 }
 
 func truncate(b []byte, n int) (string, bool) {

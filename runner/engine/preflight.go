@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -89,8 +90,10 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		p.note("base-url", FactNoted, "the document has no read to check the base URL with")
 		return p
 	}
+	var anonymous *preflightAnswer
 	if reads[0].Role == suites.ReadAnonymous {
-		if e.judgeAnonymous(p, e.preflightRead(ctx, reads[0])) {
+		anonymous = e.preflightRead(ctx, reads[0])
+		if e.judgeAnonymous(p, anonymous) {
 			return p
 		}
 		reads = reads[1:]
@@ -108,10 +111,10 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		}()
 	}
 	wg.Wait()
-	if e.judgeServed(p, answers) {
+	if e.judgeServed(p, answers, anonymous) {
 		return p
 	}
-	authed := byRole(answers, suites.ReadCollection, suites.ReadContact, suites.ReadForeign)
+	authed := byRole(answers, suites.ReadCollection, suites.ReadContact, suites.ReadForeign, suites.ReadUnknown)
 	failed, accepted := e.judgeToken(ctx, p, authed)
 	if failed {
 		return p
@@ -252,8 +255,9 @@ func (e *Engine) transportError(a *preflightAnswer) string {
 }
 
 // judgeServed fails the preflight when a credentialed read got no answer, or when the answers show
-// that the base URL does not serve this API; it reports whether it failed.
-func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer) bool {
+// that the base URL does not serve this API; it reports whether it failed. anonymous is the answer
+// to the read without credentials, nil when there was none.
+func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous *preflightAnswer) bool {
 	var failed []*preflightAnswer
 	for _, a := range answers {
 		if a.err != nil {
@@ -273,7 +277,7 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer) bool {
 	}
 	for _, a := range failed {
 		if errors.As(a.err, new(tokenExpiredError)) {
-			p.fail("token", "the token stopped being accepted during the preflight: %s was refused after another read had accepted it; it expired (use --token-command to renew it)", a.line())
+			p.fail("token", "the token stopped being accepted during the preflight: %s was refused after another read had accepted it; it expired (use %s to renew it)", a.line(), e.opts.TokenRenewal)
 			return true
 		}
 	}
@@ -293,7 +297,7 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer) bool {
 			return true
 		}
 	}
-	if served := servedBy(answers); served != nil {
+	if served := servedBy(answers, anonymous); served != nil {
 		p.note("base-url", FactOK, "%s serves this API: %s answers with the contract's JSON envelope", e.baseText(), served.line())
 		return false
 	}
@@ -305,8 +309,9 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer) bool {
 // servedBy is the first answer that shows the API is served at the base URL: the contract's
 // envelope on a path the document has. Nil when none does, and when every collection's path is
 // not there (a 404 its operation does not document), whatever the contacts' reads say: a wrong
-// path prefix answers an id's read 404 too.
-func servedBy(answers []*preflightAnswer) *preflightAnswer {
+// path prefix answers an id's read 404 too. For the same reason, when no collection was read (the
+// claim holds none), an id's read shows the API only beside a 200 or a 401 without credentials.
+func servedBy(answers []*preflightAnswer, anonymous *preflightAnswer) *preflightAnswer {
 	collections := byRole(answers, suites.ReadCollection)
 	missing := 0
 	for _, a := range collections {
@@ -317,12 +322,25 @@ func servedBy(answers []*preflightAnswer) *preflightAnswer {
 	if len(collections) > 0 && missing == len(collections) {
 		return nil
 	}
+	if len(collections) == 0 && !idsShowTheAPI(answers, anonymous) {
+		return nil
+	}
 	for _, a := range answers {
 		if suites.IsEnvelope(a.body) && !a.notServed() {
 			return a
 		}
 	}
 	return nil
+}
+
+// idsShowTheAPI reports whether reads of ids tell the API from a wrong path: an unknown id and a
+// missing path are both answered 404, so it takes a record answered 200, or credentials asked for
+// (401) before anything was looked up.
+func idsShowTheAPI(answers []*preflightAnswer, anonymous *preflightAnswer) bool {
+	if anonymous != nil && anonymous.ex != nil && anonymous.ex.Status == http.StatusUnauthorized {
+		return true
+	}
+	return slices.ContainsFunc(answers, func(a *preflightAnswer) bool { return a.ex.Status == http.StatusOK })
 }
 
 func (e *Engine) likelyCause(answers []*preflightAnswer) string {
@@ -333,22 +351,43 @@ func (e *Engine) likelyCause(answers []*preflightAnswer) string {
 	}
 	for _, a := range answers {
 		if a.notServed() {
-			return "the path is not there: the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1)"
+			return "the path is not there: the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1), " +
+				"or the server does not implement " + a.read.Operation.ID + " (then claim only the profiles it does, with --profile)"
 		}
+	}
+	if slices.ContainsFunc(answers, func(a *preflightAnswer) bool { return suites.IsEnvelope(a.body) }) {
+		cause := "an unknown id and a path that is not there are both answered 404, and no read shows the API is there (a contact answered 200, or a 401 without credentials): " +
+			"the base URL's path prefix is probably missing, extra or doubled"
+		if contact := byRole(answers, suites.ReadContact); len(contact) > 0 {
+			return cause + ", or " + contact[0].read.Input + " is no contact the token can read"
+		}
+		return cause + "; --contact-id gives the preflight a contact to read"
 	}
 	return "that is not the contract's JSON envelope; check that the base URL points at the Contacts API"
 }
 
 // judgeToken fails the preflight when every credentialed read was refused. A server that refuses
 // "Bearer <token>" may still take "bearer <token>": the token is then valid, and the cases judge
-// the server's handling of the scheme. canonical says the token got through as "Bearer <token>",
-// the credential every case sends. A 2xx is the proof of acceptance it names first: a 404 may
-// come before the credentials are looked at.
-func (e *Engine) judgeToken(ctx context.Context, p *Preflight, authed []*preflightAnswer) (failed bool, canonical *preflightAnswer) {
-	var accepted *preflightAnswer
+// the server's handling of the scheme. accepted is the read that shows the token got through as
+// "Bearer <token>", the credential every case sends: a 2xx first, then an answer on a path that is
+// there (a 404 of an id may come before the credentials are looked at); a path that is not there
+// says little of the token, and comes last.
+func (e *Engine) judgeToken(ctx context.Context, p *Preflight, authed []*preflightAnswer) (failed bool, accepted *preflightAnswer) {
+	rank := func(a *preflightAnswer) int {
+		switch {
+		case a.refused():
+			return -1
+		case a.ex.Status/100 == 2:
+			return 2
+		case !a.notServed():
+			return 1
+		}
+		return 0
+	}
+	best := -1
 	for _, a := range authed {
-		if !a.refused() && (accepted == nil || a.ex.Status/100 == 2 && accepted.ex.Status/100 != 2) {
-			accepted = a
+		if r := rank(a); r > best {
+			best, accepted = r, a
 		}
 	}
 	if accepted != nil {
@@ -444,8 +483,8 @@ func (e *Engine) judgeContacts(ctx context.Context, p *Preflight, contact, forei
 			// cannot read contacts (a scope it lacks); neither is a verdict on the server.
 			if accepted != nil {
 				if again := e.preflightRead(ctx, accepted.read); again.err == nil && again.refused() {
-					p.fail("token", "the token stopped being accepted during the preflight: %s was answered %d, then %d; it expired (use --token-command to renew it)",
-						accepted.line(), accepted.ex.Status, again.ex.Status)
+					p.fail("token", "the token stopped being accepted during the preflight: %s was answered %d, then %d; it expired (use %s to renew it)",
+						accepted.line(), accepted.ex.Status, again.ex.Status, e.opts.TokenRenewal)
 					return
 				}
 				p.fail("contact-id", "the token cannot read %s %s: %s was answered %d %s, though the token is accepted elsewhere; it lacks access to contacts (a scope, a role)",

@@ -13,6 +13,11 @@ import (
 // shows which checks the vendor chose not to run.
 const Disabled Outcome = "disabled"
 
+// NotClaimed means the case's operation is outside the profiles the run claims (--profile):
+// nothing was sent, and the case says nothing of the server either way. It is kept apart from
+// Disabled, a case the vendor left out of what it claims.
+const NotClaimed Outcome = "not-claimed"
+
 // Selection is the user's choice of cases. A case is selected when its id, its title or the id of
 // a requirement it checks matches Run (when set), and none of them matches Skip.
 type Selection struct {
@@ -22,8 +27,11 @@ type Selection struct {
 	RunName, SkipName string
 }
 
-// Selects reports whether the case is to run.
+// Selects reports whether the case is to run; a case outside the claim never is.
 func (s Selection) Selects(c *suites.Case) bool {
+	if c.Unclaimed != "" {
+		return false
+	}
 	if s.Run != nil && !matchesCase(s.Run, c) {
 		return false
 	}

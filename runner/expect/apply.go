@@ -202,6 +202,8 @@ func didNotRun(o engine.Outcome) string {
 		return "was not selected"
 	case engine.Error:
 		return "ended in an error"
+	case engine.NotClaimed:
+		return "is outside the claimed profiles"
 	}
 	return "did not run"
 }

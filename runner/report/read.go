@@ -18,7 +18,7 @@ import (
 const MaxResultsFile = 256 << 20
 
 // knownOutcomes are the outcomes a results file may hold.
-var knownOutcomes = []engine.Outcome{engine.Pass, engine.Fail, engine.Warn, engine.Skip, engine.Error, engine.Disabled, engine.ExpectedFail}
+var knownOutcomes = []engine.Outcome{engine.Pass, engine.Fail, engine.Warn, engine.Skip, engine.Error, engine.Disabled, engine.ExpectedFail, engine.NotClaimed}
 
 // ReadRun reads a results.json back into the run it records, for a diff or a starting
 // expectations file. A file that is not the results of a run is refused with one line saying

@@ -5,6 +5,7 @@
 package report
 
 import (
+	_ "embed"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -36,6 +37,8 @@ type Run struct {
 	// Endpoints are the operations of the document, in the order the reports list them.
 	Endpoints []Endpoint     `json:"endpoints"`
 	Summary   engine.Summary `json:"summary"`
+	// Claim is what the run claims (--profile), and whether the results bear all of it out.
+	Claim *Claim `json:"claim,omitempty"`
 	// Preflight is what the run established before judging any case; when it failed, no case
 	// was judged and the verdict is incomplete.
 	Preflight *engine.Preflight `json:"preflight,omitempty"`
@@ -95,8 +98,26 @@ var Files = []struct {
 	Name  string
 	Write func(io.Writer, *Run) error
 }{
-	{"junit.xml", JUnit}, {"results.json", JSON}, {"report.html", HTML}, {"summary.md", Markdown},
+	{"junit.xml", JUnit}, {"results.json", JSON}, {"report.html", HTML}, {"summary.md", Markdown}, {"badge.svg", Badge},
 }
+
+// FileNames are the names of the reports --out writes.
+func FileNames() []string {
+	names := make([]string, len(Files))
+	for i, f := range Files {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// resultsSchema is the JSON Schema of results.json: the tests hold every report to it, and verify
+// every published one.
+//
+//go:embed results.schema.json
+var resultsSchema []byte
+
+// ResultsSchema is the JSON Schema of results.json.
+func ResultsSchema() []byte { return resultsSchema }
 
 // JSON writes the machine-readable results, with the verdict they come to.
 func JSON(w io.Writer, run *Run) error {
@@ -167,10 +188,26 @@ type junitMessage struct {
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 // JUnit writes one test suite per area: conformance failures as <failure>, harness errors as
-// <error>, skips with their reason, and cases left out by --run/--skip as <skipped
-// type="disabled">, counted apart in the suite's disabled attribute. SHOULD-level warnings pass,
-// with the finding in system-out; every failure's system-out holds the redacted exchange.
+// <error>, skips with their reason, cases left out by --run/--skip as <skipped type="disabled">,
+// counted apart in the suite's disabled attribute, and cases outside the claim as <skipped
+// type="not-claimed">. SHOULD-level warnings pass, with the finding in system-out; every
+// failure's system-out holds the redacted exchange.
 func JUnit(w io.Writer, run *Run) error {
+	root := junitReport(run)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(root); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// junitReport is the JUnit document of the run.
+func junitReport(run *Run) junitSuites {
 	byArea := map[string]*junitSuite{}
 	started := map[string]time.Time{}
 	var areas []string
@@ -202,6 +239,9 @@ func JUnit(w io.Writer, run *Run) error {
 			c.Skipped = &junitMessage{Message: r.Reason, Type: "disabled"}
 			s.Skipped++
 			s.Disabled++
+		case engine.NotClaimed:
+			c.Skipped = &junitMessage{Message: r.Reason, Type: "not-claimed"}
+			s.Skipped++
 		case engine.Warn:
 			c.SystemOut = "WARNING (SHOULD level, not failing without --strict)\n" + Detail(r) + "\n" + Exchange(r)
 		case engine.ExpectedFail:
@@ -244,16 +284,7 @@ func JUnit(w io.Writer, run *Run) error {
 		root.add(s.junitCounts)
 		root.Suites = append(root.Suites, *s)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(root); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return root
 }
 
 // preflightSuite is the preflight as a test suite of its own, a case for each fact: a failed fact
@@ -302,6 +333,19 @@ func expectationsSuite(run *Run) *junitSuite {
 	return s
 }
 
+// property is a property of the JUnit document: every suite carries the run's, the first says.
+func property(doc junitSuites, name string) (string, bool) {
+	if len(doc.Suites) == 0 {
+		return "", false
+	}
+	for _, p := range doc.Suites[0].Properties {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
 func properties(run *Run) []junitProperty {
 	props := []junitProperty{
 		{"suite_version", run.SuiteVersion}, {"build.module", run.Build.Module}, {"build.version", run.Build.Version},
@@ -309,6 +353,9 @@ func properties(run *Run) []junitProperty {
 		{"spec_sha256", run.SpecSHA256}, {"verdict", run.Verdict()},
 		{"target", run.Target}, {"seed", fmt.Sprint(run.Seed)},
 		{"started", timestamp(run.Started)}, {"finished", timestamp(run.Finished)},
+	}
+	if c := run.Claim; c != nil {
+		props = append(props, junitProperty{"claim", run.ClaimName()}, junitProperty{"claim.state", c.State}, junitProperty{"claim.reason", c.Reason})
 	}
 	for _, w := range run.Warnings {
 		props = append(props, junitProperty{"warning", w})

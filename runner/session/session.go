@@ -38,6 +38,8 @@ type Target struct {
 	TokenRenewal string
 	// Expectations is the team's expectations file, or nil.
 	Expectations *expect.File
+	// Claim is what the run claims (--profile), read from the configuration when nil.
+	Claim *suites.Claim
 }
 
 // Session is one run. Its steps go in order: Preflight, then Run (or Unjudged when the preflight
@@ -46,8 +48,11 @@ type Session struct {
 	Contract *spec.Contract
 	Config   *config.Config
 	Engine   *engine.Engine
-	// Inputs is what the cases know of the server: the ids, whether there is a token, the seed.
+	// Inputs is what the cases know of the server: the ids, whether there is a token, the seed,
+	// the claim.
 	Inputs suites.Config
+	// Claim is what the run claims: the cases outside it are not sent.
+	Claim *suites.Claim
 	// Cases are the fixed cases, in the catalogue's order.
 	Cases []*suites.Case
 	// Warnings are what a reader must know about how the run reached the server before trusting
@@ -63,6 +68,13 @@ type Session struct {
 // Open builds the engine and the cases for the configuration and the target; an error means the
 // run cannot be made. Nothing is sent.
 func Open(contract *spec.Contract, cfg *config.Config, target Target) (*Session, error) {
+	claim := target.Claim
+	if claim == nil {
+		var err error
+		if claim, err = suites.ParseClaim(contract, cfg.Profile, cfg.Strict); err != nil {
+			return nil, err
+		}
+	}
 	opts := cfg.EngineOptions()
 	opts.BaseURL, opts.UserAgent = target.URL, target.UserAgent
 	opts.Tokens, opts.Redactor, opts.TokenRenewal = target.Tokens, target.Redactor, target.TokenRenewal
@@ -72,10 +84,10 @@ func Open(contract *spec.Contract, cfg *config.Config, target Target) (*Session,
 	}
 	inputs := suites.Config{
 		ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: target.Tokens.Token() != "", Seed: cfg.Seed,
-		Names: target.Names,
+		Names: target.Names, Claim: claim,
 	}
 	return &Session{
-		Contract: contract, Config: cfg, Engine: eng, Inputs: inputs, Cases: suites.Build(contract, inputs),
+		Contract: contract, Config: cfg, Engine: eng, Inputs: inputs, Claim: claim, Cases: suites.Build(contract, inputs),
 		Warnings: transportWarnings(cfg, target.URL), target: target,
 	}, nil
 }
@@ -133,7 +145,7 @@ func (s *Session) Run(ctx context.Context, cases []*suites.Case, explore bool, e
 // says "expected failure"; the engine never sees them.
 func (s *Session) judge(r *engine.Result) {
 	if s.target.Expectations != nil {
-		s.target.Expectations.Judge(r, s.Config.Strict, s.started)
+		s.target.Expectations.Judge(r, s.Claim.StrictFor(r.Operation), s.started)
 	}
 }
 
@@ -158,6 +170,7 @@ func (s *Session) Record(results []*engine.Result) *report.Run {
 	if s.target.Expectations != nil {
 		run.Expectations = s.target.Expectations.Settle(results, checksOf(s.Cases), s.started)
 	}
+	run.Claim = report.NewClaim(s.Claim.Profiles, results)
 	return run
 }
 

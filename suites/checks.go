@@ -206,13 +206,34 @@ var expectChallenge = Check{Req: ReqAuthChallenge, Verify: func(ex *Exchange) *F
 // may list several challenges separated by commas, and their parameters are comma-separated too
 // (RFC 7235 section 4.1): a challenge starts with a scheme name, a parameter with name=value.
 func offersBearer(field string) bool {
-	for _, part := range strings.Split(field, ",") {
+	for _, part := range splitOutsideQuotes(field) {
 		first, _, _ := strings.Cut(strings.TrimSpace(part), " ")
 		if strings.EqualFold(first, "Bearer") {
 			return true
 		}
 	}
 	return false
+}
+
+// splitOutsideQuotes splits a header field at the commas that are not inside a quoted string
+// (RFC 9110 section 5.6.4): realm="a, Bearer b" is one parameter, not two challenges.
+func splitOutsideQuotes(field string) []string {
+	var parts []string
+	quoted, escaped, start := false, false, 0
+	for i := 0; i < len(field); i++ {
+		switch c := field[i]; {
+		case escaped:
+			escaped = false
+		case quoted && c == '\\':
+			escaped = true
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			parts = append(parts, field[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, field[start:])
 }
 
 var expectAllow = Check{Req: ReqMethod, Verify: func(ex *Exchange) *Finding {

@@ -99,3 +99,17 @@ func TestOneCompanyComparesWithTheConfiguredContact(t *testing.T) {
 	}
 	assert.Empty(t, ex.Notes)
 }
+
+// A Bearer challenge is a scheme at the start of a challenge, never a word inside a quoted value.
+func TestOffersBearerReadsChallengesNotQuotedStrings(t *testing.T) {
+	for field, want := range map[string]bool{
+		`Bearer realm="contacts"`:                       true,
+		`bearer`:                                        true,
+		`Basic realm="a", Bearer realm="b"`:             true,
+		`Basic realm="a, Bearer b"`:                     false,
+		`Basic realm="say \"x, Bearer y\"", charset=u8`: false,
+		`Digest realm="a", nonce="b"`:                   false,
+	} {
+		assert.Equal(t, want, offersBearer(field), field)
+	}
+}

@@ -61,6 +61,10 @@ type Config struct {
 	ListMarkdown bool
 }
 
+// MaxConcurrency bounds --concurrency: each request in flight holds a connection, opened ahead of
+// the run, and a few hundred is what a staging server should ever see from one client.
+const MaxConcurrency = 256
+
 // MaxMaxBody bounds --max-body: the body is held in memory, and the cap is meant to protect it.
 const MaxMaxBody = 1 << 30
 
@@ -246,6 +250,9 @@ func parseWith(args []string, getenv func(string) string, usage io.Writer, label
 	}
 	if c.Concurrency, err = positive(given.value("concurrency", *concurrency), *concurrency, 8); err != nil {
 		return nil, err
+	}
+	if c.Concurrency > MaxConcurrency {
+		return nil, fmt.Errorf("%s is more than %d requests in flight; every one holds a connection to the server, and a suite is not a load test", given.number("concurrency", *concurrency), MaxConcurrency)
 	}
 	mb, err := positive(given.value("max-body", *maxBody), *maxBody, 4<<20)
 	if err != nil {

@@ -122,6 +122,7 @@ func TestErrorsNameTheSettingAsGiven(t *testing.T) {
 		{"a variable's base URL without a token", map[string]string{"CONFORMANCE_BASE_URL": "https://staging.example.com"}, nil, nil, "CONFORMANCE_BASE_URL needs a token: set CONFORMANCE_TOKEN or CONFORMANCE_TOKEN_COMMAND"},
 		{"a label", nil, []string{"--concurrency", "0"}, labels, "Concurrency(0) is not a positive integer"},
 		{"a label quoting its string", nil, []string{"--run", "auth/("}, labels, `Select("auth/(") is not a valid regular expression: missing closing )`},
+		{"a variable's concurrency beyond the cap", map[string]string{"CONFORMANCE_CONCURRENCY": "10000"}, nil, nil, `CONFORMANCE_CONCURRENCY=10000 is more than 256 requests in flight`},
 		{"a label of a number", nil, []string{"--max-body", "2000000000"}, labels, "MaxBody(2000000000) is more than 1073741824 bytes (1 GiB)"},
 		{"a label of a repeated value", nil, []string{"--redact", "long-enough", "--redact", "abc"}, labels, `Redact("abc") is shorter than 4 characters`},
 		{"a variable beside labels", map[string]string{"CONFORMANCE_EXPLORE": "many"}, nil, labels, `CONFORMANCE_EXPLORE="many" is not a number of generated requests`},

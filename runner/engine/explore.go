@@ -26,6 +26,9 @@ type Exploration struct {
 	// the findings took besides.
 	Inputs         int `json:"inputs"`
 	ShrinkRequests int `json:"shrink_requests"`
+	// Errors is how many generated inputs could not be run (no answer, 429, an unavailable
+	// server): the invariants say nothing of them.
+	Errors int `json:"errors"`
 	// Findings counts the distinct findings by the requirement they missed first, the invariant
 	// they are grouped under.
 	Findings map[string]int `json:"findings_by_requirement"`
@@ -78,6 +81,7 @@ func (e *Engine) Fold(ctx context.Context, cases []*suites.Case, results []*Resu
 					order = append(order, sig)
 				}
 			case Error:
+				x.Errors++
 				errored = append(errored, i)
 			case Pass:
 				x.Inputs++

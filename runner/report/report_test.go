@@ -325,3 +325,22 @@ func TestNotesReachEveryReport(t *testing.T) {
 		assert.Contains(t, b.String(), "limit=5 cannot be told from no limit", name)
 	}
 }
+
+// The sentence on the generative phase never says every invariant held of inputs that did not run.
+func TestExplorationLineCountsInputsThatCouldNotRun(t *testing.T) {
+	tests := []struct {
+		name string
+		x    *engine.Exploration
+		want string
+	}{
+		{"not run", nil, ""},
+		{"all held", &engine.Exploration{Inputs: 40, Seed: 7}, "Generated inputs: 40, seed 7 (--explore; repeat with --seed 7); every invariant held."},
+		{"some errored", &engine.Exploration{Inputs: 30, Errors: 10, Seed: 7}, "Generated inputs: 30, seed 7 (--explore; repeat with --seed 7); 10 more could not be run, and say nothing; the ones that ran held every invariant."},
+		{"none ran", &engine.Exploration{Errors: 40, Seed: 7}, "Generated inputs: 0, seed 7 (--explore; repeat with --seed 7); 40 more could not be run, and say nothing."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, (&Run{Exploration: tt.x}).ExplorationLine())
+		})
+	}
+}

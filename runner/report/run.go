@@ -256,7 +256,7 @@ func (run *Run) MissedRequirements() []Missed {
 // ExplorationLine sums the generative phase up in a sentence, or "" when it did not run.
 func (run *Run) ExplorationLine() string {
 	x := run.Exploration
-	if x == nil || x.Inputs == 0 {
+	if x == nil || x.Inputs+x.Errors == 0 {
 		return ""
 	}
 	total := 0
@@ -266,10 +266,17 @@ func (run *Run) ExplorationLine() string {
 		parts = append(parts, fmt.Sprintf("%s: %d", id, x.Findings[id]))
 	}
 	line := fmt.Sprintf("Generated inputs: %d, seed %d (--explore; repeat with --seed %d)", x.Inputs, x.Seed, x.Seed)
-	switch total {
-	case 0:
+	if x.Errors > 0 {
+		line += fmt.Sprintf("; %d more could not be run, and say nothing", x.Errors)
+	}
+	switch {
+	case x.Inputs == 0:
+		return line + "."
+	case total == 0 && x.Errors > 0:
+		return line + "; the ones that ran held every invariant."
+	case total == 0:
 		return line + "; every invariant held."
-	case 1:
+	case total == 1:
 		line += "; 1 distinct finding"
 	default:
 		line += fmt.Sprintf("; %d distinct findings", total)

@@ -132,9 +132,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitConformant
 	}
 	// A selection that keeps no case is known before a server is started or a token fetched:
-	// every case is built whatever the configuration.
-	if all := suites.Build(contract, inputs); selection.Count(all) == 0 {
-		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %d cases of the claim (%s) (see --list)\n", claimedCases(all), claim)
+	// every case is built whatever the configuration. The generated inputs count too: --run
+	// '^explore/' with --explore runs the generative phase alone.
+	all := suites.Build(contract, inputs)
+	if generated := suites.Explore(contract, inputs, cfg.Explore); selection.Count(all)+selection.Count(generated) == 0 {
+		of := fmt.Sprintf("%d cases", claimedCases(all))
+		if len(generated) > 0 {
+			of += fmt.Sprintf(" and %d generated inputs", len(generated))
+		}
+		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %s of the claim (%s) (see --list)\n", of, claim)
 		return exitNoRun
 	}
 	reports, err := reportPaths(cfg)

@@ -238,3 +238,38 @@ func TestReportPathsAreCheckedBeforeAnythingIsSent(t *testing.T) {
 	}
 	assert.Zero(t, requests.Load(), "nothing is sent before the reports are known to be writable")
 }
+
+// The generated inputs are cases of the run like the others: a selection of them alone runs the
+// generative phase alone, and is not refused as selecting nothing.
+func TestSelectionOfTheGeneratedInputsAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.json")
+	o := runWith(t, nil, "--run", "^explore/", "--explore", "12", "--json", path)
+	require.Equal(t, exitConformant, o.code, "stdout:\n%s\nstderr:\n%s", o.stdout, o.stderr)
+	var results struct {
+		Results []struct {
+			ID      string `json:"id"`
+			Outcome string `json:"outcome"`
+		} `json:"results"`
+		Exploration struct {
+			Inputs int `json:"inputs"`
+		} `json:"exploration"`
+	}
+	body, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(body, &results))
+	assert.Equal(t, 12, results.Exploration.Inputs)
+	explored := 0
+	for _, r := range results.Results {
+		if strings.HasPrefix(r.ID, "explore/") {
+			explored++
+			assert.Equal(t, "pass", r.Outcome, r.ID)
+		} else {
+			assert.Equal(t, "disabled", r.Outcome, r.ID)
+		}
+	}
+	assert.NotZero(t, explored)
+
+	o = runWith(t, nil, "--run", "^explore/", "--explore", "0")
+	assert.Equal(t, exitNoRun, o.code)
+	assert.Contains(t, o.stderr, "--run/--skip select none of the")
+}

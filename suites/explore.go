@@ -281,6 +281,9 @@ func (g *generator) randomString(p *spec.Param) Value {
 	for i := g.rng.Intn(65); i > 0; i-- {
 		b.WriteRune(runes[g.rng.Intn(len(runes))])
 	}
+	if p.In == openapi3.ParameterInPath && !fillsSegment(b.String()) {
+		b.WriteRune('a')
+	}
 	return g.stringValue(p, b.String())
 }
 
@@ -511,6 +514,13 @@ func (g *generator) shrinkInteger(best *input, n *big.Int, spell func(*big.Int) 
 // keeps its length: a shorter one is not one, and fails another way.
 func (g *generator) shrinkString(best *input, try func(input) bool) {
 	uuid := best.param.Schema.Format == "uuid"
+	// A shorter path value must still be one segment of the path, or the finding would move to
+	// another route.
+	if best.param.In == openapi3.ParameterInPath {
+		try = func(next func(input) bool) func(input) bool {
+			return func(in input) bool { return fillsSegment(in.value.Raw[0]) && next(in) }
+		}(try)
+	}
 	judge := func(raw string) Value {
 		if uuid {
 			return uuidValue(raw)

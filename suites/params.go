@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -305,8 +306,25 @@ func stringValues(c *spec.Contract, p *spec.Param) []Value {
 	return out
 }
 
-// deriveValues is every value the suite sends for the parameter, by its schema.
+// deriveValues is every value the suite sends for the parameter, by its schema. A path
+// parameter's are only the values that stay one segment of the operation's path.
 func deriveValues(c *spec.Contract, p *spec.Param, ids *idSource) []Value {
+	values := valuesOfSchema(c, p, ids)
+	if p.In != openapi3.ParameterInPath {
+		return values
+	}
+	return slices.DeleteFunc(values, func(v Value) bool { return !fillsSegment(v.Raw[0]) })
+}
+
+// fillsSegment reports whether a path parameter's value keeps the request on the operation's
+// path: an empty one names the collection instead, and "." and ".." are dot-segments that a
+// client, a proxy or the server's router removes (RFC 3986 section 5.2.4), so a verdict on either
+// would be about another route.
+func fillsSegment(raw string) bool {
+	return raw != "" && raw != "." && raw != ".."
+}
+
+func valuesOfSchema(c *spec.Contract, p *spec.Param, ids *idSource) []Value {
 	switch {
 	case p.Schema.Type.Is("integer"):
 		return integerValues(p.Schema, p.MaxItems)

@@ -148,12 +148,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "runner: %s\n", err)
 		return exitNoRun
 	}
+	// writeReports writes every report asked for, and signs --out's; false when one could not be.
+	writeReports := func(run *report.Run) bool {
+		written := true
+		for _, path := range slices.Sorted(maps.Keys(reports)) {
+			write := reports[path]
+			if err := report.WriteFile(path, func(f io.Writer) error {
+				return redactor.Write(f, func(buf io.Writer) error { return write(buf, run) })
+			}); err != nil {
+				fmt.Fprintf(stderr, "runner: %s\n", err)
+				written = false
+			}
+		}
+		return (cfg.OutDir == "" || signReports(cfg.OutDir, key, written, stdout, stderr)) && written
+	}
+	// From here a run that cannot be made still writes its reports, every case unsent with the
+	// reason: a nightly job must not publish the reports an earlier run left at the same paths.
+	notMade := func(target string, reason string) int {
+		fmt.Fprintf(stderr, "runner: %s\n", reason)
+		writeReports(session.NotMade(contract, cfg, session.Target{URL: target, Redactor: redactor, Claim: claim}, reason))
+		return exitNoRun
+	}
 	// The expectations file and the baseline are read before anything is sent: a typo in either
 	// must not cost a run.
 	expectations, baseline, err := loadComparison(cfg.Comparison, contract)
 	if err != nil {
-		fmt.Fprintf(stderr, "runner: %s\n", err)
-		return exitNoRun
+		return notMade(cfg.BaseURL, err.Error())
 	}
 
 	target := cfg.BaseURL
@@ -161,8 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if target == "" {
 		srv, err := refserver.Start(refserver.Options{})
 		if err != nil {
-			fmt.Fprintf(stderr, "runner: cannot start the embedded reference server: %s\n", oneLine(err))
-			return exitNoRun
+			return notMade(target, "cannot start the embedded reference server: "+oneLine(err))
 		}
 		defer srv.Close()
 		target = srv.URL
@@ -175,16 +194,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stdout, "no --base-url given: running against the embedded reference server at %s\n", srv.URL)
 	} else if cfg.TokenCommand != "" {
 		if tokens, err = engine.CommandToken(ctx, cfg.TokenCommand, redactor); err != nil {
-			fmt.Fprintf(stderr, "runner: %s\n", err)
-			return exitNoRun
+			return notMade(target, err.Error())
 		}
 	}
 	sess, err := session.Open(contract, cfg, session.Target{
 		URL: target, Tokens: tokens, Redactor: redactor, UserAgent: "contacts-conformance/" + report.Version, Expectations: expectations, Claim: claim,
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "runner: %s\n", err)
-		return exitNoRun
+		return notMade(target, err.Error())
 	}
 	for _, w := range sess.Warnings {
 		fmt.Fprintf(stderr, "runner: %s\n", w)
@@ -226,21 +243,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "runner: %s\n", w)
 	}
 
-	code := exitCodes[run.Verdict()]
-	written := true
-	for _, path := range slices.Sorted(maps.Keys(reports)) {
-		write := reports[path]
-		if err := report.WriteFile(path, func(f io.Writer) error {
-			return redactor.Write(f, func(buf io.Writer) error { return write(buf, run) })
-		}); err != nil {
-			fmt.Fprintf(stderr, "runner: %s\n", err)
-			code, written = exitNoRun, false
-		}
+	if !writeReports(run) {
+		return exitNoRun
 	}
-	if cfg.OutDir != "" && !signReports(cfg.OutDir, key, written, stdout, stderr) {
-		code = exitNoRun
-	}
-	return code
+	return exitCodes[run.Verdict()]
 }
 
 // exitCodes maps the verdict every report states to the exit code.

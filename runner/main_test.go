@@ -273,3 +273,35 @@ func TestSelectionOfTheGeneratedInputsAlone(t *testing.T) {
 	assert.Equal(t, exitNoRun, o.code)
 	assert.Contains(t, o.stderr, "--run/--skip select none of the")
 }
+
+// A run that cannot be made once its reports are known still writes them, saying why: the
+// reports of an earlier run at the same paths must not pass for this one.
+func TestRunNotMadeReplacesEarlierReports(t *testing.T) {
+	dir := t.TempDir()
+	o := runWith(t, nil, "--out", dir)
+	require.Equal(t, exitConformant, o.code, o.stderr)
+	for name, args := range map[string][]string{
+		"token command fails": {"--base-url", "http://127.0.0.1:1", "--token-command", "exit 3"},
+		"expectations file":   {"--expect", filepath.Join(dir, "no-such-expectations.json")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := runWith(t, nil, append([]string{"--out", dir}, args...)...)
+			require.Equal(t, exitNoRun, o.code, o.stdout)
+			require.Equal(t, 1, strings.Count(o.stderr, "\n"), o.stderr)
+			body, err := os.ReadFile(filepath.Join(dir, "results.json"))
+			require.NoError(t, err)
+			var results struct {
+				Verdict   string `json:"verdict"`
+				Preflight struct {
+					Failure string `json:"failure"`
+				} `json:"preflight"`
+			}
+			require.NoError(t, json.Unmarshal(body, &results))
+			assert.Equal(t, "incomplete", results.Verdict)
+			assert.Equal(t, strings.TrimPrefix(strings.TrimSpace(o.stderr), "runner: "), results.Preflight.Failure)
+			badge, err := os.ReadFile(filepath.Join(dir, "badge.svg"))
+			require.NoError(t, err)
+			assert.NotContains(t, string(badge), ">conformant<")
+		})
+	}
+}

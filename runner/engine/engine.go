@@ -315,18 +315,23 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 // preflight failed): the cases left out by the selection and the ones lacking an input keep those
 // outcomes, and the rest end as errors with the reason.
 func (e *Engine) Unjudged(cases []*suites.Case, reason string) []*Result {
+	return Unjudged(cases, e.opts.Selection, e.redactor, reason)
+}
+
+// Unjudged is Engine.Unjudged for a run that never had an engine: one that could not be made.
+func Unjudged(cases []*suites.Case, selection Selection, redactor *Redactor, reason string) []*Result {
 	results := make([]*Result, len(cases))
 	for i, c := range cases {
 		r := &Result{ID: c.ID, Area: c.Area, Title: c.Title, Operation: c.Operation.ID}
 		switch {
 		case c.Unclaimed != "":
 			r.Outcome, r.Reason = NotClaimed, c.Unclaimed
-		case !e.opts.Selection.Selects(c):
-			r.Outcome, r.Reason = Disabled, e.opts.Selection.reason()
+		case !selection.Selects(c):
+			r.Outcome, r.Reason = Disabled, selection.reason()
 		case c.Skip != "":
 			r.Outcome, r.Reason = Skip, c.Skip
 		default:
-			r.Outcome, r.Reason = Error, e.redactor.String(reason)
+			r.Outcome, r.Reason = Error, redactor.String(reason)
 		}
 		results[i] = r
 	}

@@ -92,6 +92,24 @@ func Open(contract *spec.Contract, cfg *config.Config, target Target) (*Session,
 	}, nil
 }
 
+// NotMade is the record of a run that could not be made once its reports were asked for (the
+// token command failed, the expectations file is wrong): every case ends unsent with the reason,
+// as after a failed preflight, so that no report an earlier run left at those paths passes for
+// this one.
+func NotMade(contract *spec.Contract, cfg *config.Config, target Target, reason string) *report.Run {
+	claim := target.Claim
+	if claim == nil {
+		claim, _ = suites.ParseClaim(contract, cfg.Profile, cfg.Strict) // Open has the error
+	}
+	inputs := suites.Config{ContactID: cfg.ContactID, ForeignContactID: cfg.ForeignContactID, HaveToken: true, Seed: cfg.Seed, Names: target.Names, Claim: claim}
+	s := &Session{
+		Contract: contract, Config: cfg, Inputs: inputs, Claim: claim, Cases: suites.Build(contract, inputs),
+		Warnings: transportWarnings(cfg, target.URL), target: target, started: time.Now(),
+		preflight: engine.RefusedPreflight("run", reason),
+	}
+	return s.Record(engine.Unjudged(s.Cases, cfg.EngineOptions().Selection, target.Redactor, "not run: "+reason))
+}
+
 // Preflight checks the configured ids, then sends the preflight's reads. When either fails, the
 // second result is the run's one-line reason ("preflight: the server refused the token ..."),
 // and no case may be judged.
@@ -155,10 +173,15 @@ func (s *Session) judge(r *engine.Result) {
 func (s *Session) Record(results []*engine.Result) *report.Run {
 	warnings := slices.Clone(s.Warnings)
 	// A token that expired during the preflight is its failure already, said once.
-	if after := s.Engine.TokenExpiredAfter(); after > 0 && !s.preflight.Failed() {
-		warnings = append(warnings, fmt.Sprintf("WARNING: the token stopped being accepted after %d requests (it expired mid-run); the cases refused from then on ended as errors; use %s to renew it", after, s.Engine.TokenRenewal()))
+	if s.Engine != nil && !s.preflight.Failed() {
+		if after := s.Engine.TokenExpiredAfter(); after > 0 {
+			warnings = append(warnings, fmt.Sprintf("WARNING: the token stopped being accepted after %d requests (it expired mid-run); the cases refused from then on ended as errors; use %s to renew it", after, s.Engine.TokenRenewal()))
+		}
 	}
-	redactor := s.Engine.Redactor()
+	redactor := s.target.Redactor
+	if s.Engine != nil {
+		redactor = s.Engine.Redactor()
+	}
 	run := &report.Run{
 		SuiteVersion: report.Version, SpecSHA256: s.Contract.Hash, Target: redactor.String(s.target.URL),
 		Started: s.started, Finished: time.Now(), Seed: s.Config.Seed, Strict: s.Config.Strict,

@@ -143,6 +143,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "runner: --run/--skip select none of the %s of the claim (%s) (see --list)\n", of, claim)
 		return exitNoRun
 	}
+	// The expectations file and the baseline are read before anything is sent: a typo in either
+	// must not cost a run. Like a bad flag, it is the input's fault, and writes no report.
+	expectations, baseline, err := loadComparison(cfg.Comparison, contract)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner: %s\n", err)
+		return exitNoRun
+	}
 	reports, err := reportPaths(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner: %s\n", err)
@@ -162,18 +169,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return (cfg.OutDir == "" || signReports(cfg.OutDir, key, written, stdout, stderr)) && written
 	}
-	// From here a run that cannot be made still writes its reports, every case unsent with the
+	// From here the input is known good, and a run that cannot be made (the token command fails,
+	// the embedded server cannot start) still writes its reports, every case unsent with the
 	// reason: a nightly job must not publish the reports an earlier run left at the same paths.
 	notMade := func(target string, reason string) int {
 		fmt.Fprintf(stderr, "runner: %s\n", reason)
 		writeReports(session.NotMade(contract, cfg, session.Target{URL: target, Redactor: redactor, Claim: claim}, reason))
 		return exitNoRun
-	}
-	// The expectations file and the baseline are read before anything is sent: a typo in either
-	// must not cost a run.
-	expectations, baseline, err := loadComparison(cfg.Comparison, contract)
-	if err != nil {
-		return notMade(cfg.BaseURL, err.Error())
 	}
 
 	target := cfg.BaseURL
@@ -200,8 +202,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	sess, err := session.Open(contract, cfg, session.Target{
 		URL: target, Tokens: tokens, Redactor: redactor, UserAgent: "contacts-conformance/" + report.Version, Expectations: expectations, Claim: claim,
 	})
-	if err != nil {
-		return notMade(target, err.Error())
+	if err != nil { // the base URL or the transport is wrong, as a bad flag is: no report
+		fmt.Fprintf(stderr, "runner: %s\n", err)
+		return exitNoRun
 	}
 	for _, w := range sess.Warnings {
 		fmt.Fprintf(stderr, "runner: %s\n", w)

@@ -281,8 +281,8 @@ func TestRunNotMadeReplacesEarlierReports(t *testing.T) {
 	o := runWith(t, nil, "--out", dir)
 	require.Equal(t, exitConformant, o.code, o.stderr)
 	for name, args := range map[string][]string{
-		"token command fails": {"--base-url", "http://127.0.0.1:1", "--token-command", "exit 3"},
-		"expectations file":   {"--expect", filepath.Join(dir, "no-such-expectations.json")},
+		"token command fails":           {"--base-url", "http://127.0.0.1:1", "--token-command", "exit 3"},
+		"token command prints no token": {"--base-url", "http://127.0.0.1:1", "--token-command", "true"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := runWith(t, nil, append([]string{"--out", dir}, args...)...)

@@ -93,9 +93,8 @@ func Open(contract *spec.Contract, cfg *config.Config, target Target) (*Session,
 }
 
 // NotMade is the record of a run that could not be made once its reports were asked for (the
-// token command failed, the expectations file is wrong): every case ends unsent with the reason,
-// as after a failed preflight, so that no report an earlier run left at those paths passes for
-// this one.
+// token command failed): every case ends unsent with the reason, as after a failed preflight, so
+// that no report an earlier run left at those paths passes for this one.
 func NotMade(contract *spec.Contract, cfg *config.Config, target Target, reason string) *report.Run {
 	claim := target.Claim
 	if claim == nil {

@@ -26,7 +26,7 @@ func reportPaths(cfg *config.Config) (map[string]func(io.Writer, *report.Run) er
 			if errors.As(err, &pe) && pe.Path == cfg.OutDir {
 				return nil, fmt.Errorf("--out %s: %v", cfg.OutDir, pe.Err)
 			}
-			return nil, fmt.Errorf("--out %s: %s", cfg.OutDir, oneLine(unwrapPathError(err)))
+			return nil, fmt.Errorf("--out %s: %s", cfg.OutDir, oneLine(withoutOperation(err)))
 		}
 		for _, f := range report.Files {
 			reports = append(reports, wanted{"--out", filepath.Join(cfg.OutDir, f.Name), f.Write})
@@ -94,9 +94,9 @@ func (f reportFile) same(o reportFile) bool {
 	return f.path == o.path || f.info != nil && o.info != nil && os.SameFile(f.info, o.info) && !(f.appended && o.appended)
 }
 
-// unwrapPathError drops the operation from a path error ("mkdir x: not a directory" reads as
+// withoutOperation drops the operation from a path error ("mkdir x: not a directory" reads as
 // "x: not a directory"), since the flag already says what was attempted.
-func unwrapPathError(err error) error {
+func withoutOperation(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %v", pe.Path, pe.Err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/contacts-conformance/suite/runner/internal/oserr"
 	"github.com/contacts-conformance/suite/runner/publish"
 )
 
@@ -18,7 +19,7 @@ func signReports(dir string, key *publish.SigningKey, written bool, stdout, stde
 	switch {
 	case key == nil:
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintf(stderr, "runner: cannot remove the signature of an earlier run, %s: %v\n", path, unwrapPathError(err))
+			fmt.Fprintf(stderr, "runner: cannot remove the signature of an earlier run, %s: %v\n", path, oserr.Cause(err))
 			return false
 		}
 		return true

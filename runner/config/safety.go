@@ -2,7 +2,6 @@ package config
 
 import (
 	"crypto/x509"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/contacts-conformance/suite/runner/engine"
+	"github.com/contacts-conformance/suite/runner/internal/oserr"
 )
 
 // Safety is what bounds a run and secures its connection: a deadline for the whole run, a cap on
@@ -72,7 +72,7 @@ func (f *safetyFlags) resolve(given source, getenv func(string) string) error {
 		}
 		pem, err := os.ReadFile(f.s.CACertFile)
 		if err != nil {
-			return fmt.Errorf("%s: cannot read %s: %v", caCert, f.s.CACertFile, unwrapPathError(err))
+			return fmt.Errorf("%s: cannot read %s: %v", caCert, f.s.CACertFile, oserr.Cause(err))
 		}
 		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 			return fmt.Errorf("%s: %s holds no PEM certificate", caCert, f.s.CACertFile)
@@ -80,14 +80,6 @@ func (f *safetyFlags) resolve(given source, getenv func(string) string) error {
 		f.s.CACert = pem
 	}
 	return nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 func (s *Safety) rateLimitText() string {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/contacts-conformance/suite/runner/internal/oserr"
 )
 
 // WriteFile writes a report. A regular file (or one not there yet) is written atomically, to a
@@ -54,7 +56,7 @@ func writeThrough(path string, write func(io.Writer) error) error {
 	}
 	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, unwrapPathError(err))
+		return fmt.Errorf("cannot write %s: %v", path, oserr.Cause(err))
 	}
 	if err := write(f); err != nil {
 		f.Close()
@@ -89,7 +91,7 @@ func CheckWritable(path string) error {
 	case err == nil && !info.Mode().IsRegular():
 		return checkThrough(path)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return unwrapPathError(err)
+		return oserr.Cause(err)
 	}
 	dir := filepath.Dir(path)
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
@@ -97,7 +99,7 @@ func CheckWritable(path string) error {
 	}
 	f, err := os.CreateTemp(dir, ".report-*")
 	if err != nil {
-		return fmt.Errorf("cannot create a file in the directory %s: %v", dir, unwrapPathError(err))
+		return fmt.Errorf("cannot create a file in the directory %s: %v", dir, oserr.Cause(err))
 	}
 	f.Close()
 	return os.Remove(f.Name())
@@ -110,20 +112,20 @@ func checkThrough(path string) error {
 		// A link to a file not there yet: writing through it creates its target.
 		target, err := os.Readlink(path)
 		if err != nil {
-			return unwrapPathError(err)
+			return oserr.Cause(err)
 		}
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(filepath.Dir(path), target)
 		}
 		return CheckWritable(target)
 	case err != nil:
-		return unwrapPathError(err)
+		return oserr.Cause(err)
 	case info.IsDir():
 		return errors.New("it is a link to a directory; name a file to write the report to")
 	case info.Mode().IsRegular():
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
-			return fmt.Errorf("cannot open it for writing: %v", unwrapPathError(err))
+			return fmt.Errorf("cannot open it for writing: %v", oserr.Cause(err))
 		}
 		return f.Close()
 	}
@@ -131,14 +133,4 @@ func checkThrough(path string) error {
 		return fmt.Errorf("cannot open it for writing: %v", err)
 	}
 	return nil
-}
-
-// unwrapPathError drops the operation and the path from an error, for a message that names them
-// already.
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -102,6 +102,8 @@ type Engine struct {
 	clock    clock
 	probes   probeCache
 	breaker  *breaker
+	// largeBodies lets one answer larger than LargeBody be judged at a time.
+	largeBodies chan struct{}
 	// warm holds the connections opened ahead of the requests (by Reachable, or beside the first
 	// dial); nil with a client of the caller's.
 	warm  *warmConns
@@ -157,6 +159,7 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 	e := &Engine{
 		opts: opts, base: base, client: client, contract: contract, redactor: opts.Redactor, tokens: opts.Tokens,
 		limiter: newLimiter(opts.RateLimit, realClock), clock: realClock, breaker: newBreaker(opts), warm: warm,
+		largeBodies: make(chan struct{}, 1),
 	}
 	if e.redactor == nil {
 		e.redactor = NewRedactor(opts.Token, opts.Redact...)
@@ -295,7 +298,7 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 	// A kept refusal of the valid credentials is sent again instead: exchange tells a token that
 	// expired since from a server that refuses it.
 	if held := e.take(c); held != nil && !(held.Status == http.StatusUnauthorized && sendsValidCredentials(c.Request.Auth)) {
-		ex = e.judgedExchange(c, held.Request, held.Status, held.Header, held.Body, ctx)
+		ex = e.exchangeOf(c, held.Request, held.Status, held.Header, held.Body, ctx)
 	} else {
 		ex, err = e.exchange(ctx, c, r)
 	}
@@ -304,7 +307,7 @@ func (e *Engine) Execute(ctx context.Context, c *suites.Case) *Result {
 		return r
 	}
 	r.Response = e.responseView(ex)
-	e.judge(r, c, ex)
+	e.judgeHeld(r, c, ex)
 	for _, n := range ex.Notes {
 		r.Notes = append(r.Notes, e.redactor.String(n))
 	}
@@ -445,19 +448,35 @@ func (e *Engine) send(ctx context.Context, c *suites.Case, r *Result, token stri
 		if r.Retries > 0 {
 			r.Notes = append(r.Notes, retryNote(r.Retries, waited))
 		}
-		return e.judgedExchange(c, req, resp.StatusCode, resp.Header, body, ctx), nil
+		return e.exchangeOf(c, req, resp.StatusCode, resp.Header, body, ctx), nil
 	}
 }
 
-// judgedExchange is an answer as the case's checks see it, with the document's verdict on it.
-func (e *Engine) judgedExchange(c *suites.Case, req *http.Request, status int, header http.Header, body []byte, ctx context.Context) *suites.Exchange {
+// exchangeOf is an answer as the case's checks see it.
+func (e *Engine) exchangeOf(c *suites.Case, req *http.Request, status int, header http.Header, body []byte, ctx context.Context) *suites.Exchange {
 	ex := &suites.Exchange{Contract: e.contract, Case: c, Request: req, Status: status, Header: header, Body: body}
 	ex.Probe = func(path string, query url.Values) (*suites.Probed, error) { return e.probe(ctx, path, query) }
 	ex.Fresh = func(path string) (*suites.Probed, error) { return e.sendProbe(ctx, path, nil) }
-	if c.Operation != nil { // a probe's answer is compared, not judged
-		ex.Violations = e.contract.ValidateDecoded(c.Operation, req, status, header, body, ex.JSON)
-	}
 	return ex
+}
+
+// LargeBody is the size above which an answer is decoded and judged by one case at a time.
+// Decoding and validating a body holds about seven times its size: eight workers doing so at once
+// with the whole of a 10,000-item list each would hold some 600 MB, one at a time about 80 MB.
+// The bodies are still read as they arrive, within each request's timeout; only the judging waits.
+const LargeBody = 1 << 20
+
+// judgeHeld gives the document's verdict on the answer, then the checks', one large answer at a
+// time.
+func (e *Engine) judgeHeld(r *Result, c *suites.Case, ex *suites.Exchange) {
+	if len(ex.Body) > LargeBody {
+		e.largeBodies <- struct{}{}
+		defer func() { <-e.largeBodies }()
+	}
+	if c.Operation != nil {
+		ex.Violations = e.contract.ValidateDecoded(c.Operation, ex.Request, ex.Status, ex.Header, ex.Body, ex.JSON)
+	}
+	e.judge(r, c, ex)
 }
 
 // fetch sends one request and reads the whole answer within the per-request timeout, the body

@@ -30,7 +30,7 @@ test: vet
 
 # A short fuzz run of each target (package:target); the seed corpora in the packages' testdata/fuzz
 # also run as plain tests above. FUZZTIME=5m make fuzz for a longer search.
-FUZZTIME ?= 5s
+FUZZTIME ?= 3s
 FUZZ_TARGETS = ./spec:FuzzDecodeJSON ./spec:FuzzFastParserMatchesEncodingJSON ./spec:FuzzQuickFormats ./spec:FuzzValidateResponse ./runner/report:FuzzJSONReport ./runner/report:FuzzJUnitReport
 fuzz:
 	@set -e; $(UNSET_CONFORMANCE); for target in $(FUZZ_TARGETS); do \

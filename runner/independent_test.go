@@ -116,6 +116,7 @@ func TestIndependentServerViolations(t *testing.T) {
 		want, ok := independentViolations[v.Name]
 		require.True(t, ok, "no expectation for violation %q", v.Name)
 		t.Run(v.Name, func(t *testing.T) {
+			t.Parallel() // each has its own server; most of the time is node starting
 			s := startIndependent(t, "--violation", v.Name)
 			o := runWith(t, nil, s.args()...)
 			if want.strictOnly {

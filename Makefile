@@ -21,7 +21,7 @@ run: build
 
 # The tests run against the embedded reference server whatever the shell (or make's command line)
 # exports: every CONFORMANCE_ variable is removed from their environment first (go test ./suites
-# alone still reads them, README "go test against staging"). They include a module of their own,
+# alone still reads them, docs/conformancetest.md, "go test against staging"). They include a module of their own,
 # testdata/consumer, which imports runner/conformancetest as an API team does.
 UNSET_CONFORMANCE = unset $$(env | sed -n 's/^\(CONFORMANCE_[A-Za-z0-9_]*\)=.*/\1/p')
 test: vet
@@ -55,12 +55,12 @@ build:
 	$(GO) build -ldflags '$(STAMP)' -o $(BIN) ./runner/cmd/contacts-conformance
 
 # The spec linted by Spectral, the suite run against Prism's mock and through Prism's validating
-# proxy (README, "Interoperability"). Needs Node.js 20.17+ and npm; UPDATE_GOLDEN=1 rewrites the
+# proxy (docs/interop.md). Needs Node.js 20.17+ and npm; UPDATE_GOLDEN=1 rewrites the
 # golden files in testdata/interop/ instead of comparing.
 interop:
 	GO=$(GO) UPDATE_GOLDEN=$(UPDATE_GOLDEN) bash testdata/interop/run.sh
 
-# report.html printed to PDF by headless Chromium, the printed text checked (README, "Reports").
+# report.html printed to PDF by headless Chromium, the printed text checked (docs/reports.md).
 # Installs chromium and poppler-utils with apt-get when they are missing (as root); .ci/run runs it.
 print-check:
 	GO=$(GO) bash testdata/print/check.sh

@@ -77,8 +77,8 @@ func actionDefault(t *testing.T, action, input string) string {
 	return m[1]
 }
 
-// The action and the README install the version this code is: a release bumps all three.
-func TestActionAndReadmePinThisVersion(t *testing.T) {
+// The action, the README and the docs install the version this code is: a release bumps them all.
+func TestActionAndDocsPinThisVersion(t *testing.T) {
 	action, err := os.ReadFile(filepath.Join("action", "action.yml"))
 	require.NoError(t, err)
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
@@ -86,6 +86,19 @@ func TestActionAndReadmePinThisVersion(t *testing.T) {
 	assert.Equal(t, "v"+report.Version, actionDefault(t, string(action), "version"))
 	assert.Contains(t, string(readme), "go install "+modulePath+"/runner/cmd/contacts-conformance@v"+report.Version+"\n")
 	assert.Contains(t, string(readme), "uses: contacts-conformance/suite/runner/action@v"+report.Version+"\n")
+	pages, err := filepath.Glob(filepath.Join("..", "docs", "*.md"))
+	require.NoError(t, err)
+	pin := regexp.MustCompile(`(/runner/cmd/contacts-conformance|/runner/action)@(v[0-9][^\s` + "`" + `]*)`)
+	for _, name := range append(pages, filepath.Join("..", "README.md")) {
+		text, err := os.ReadFile(name)
+		require.NoError(t, err)
+		for _, m := range pin.FindAllStringSubmatch(string(text), -1) {
+			assert.Equal(t, "v"+report.Version, m[2], "%s pins %s", name, m[0])
+		}
+	}
+	nightly, err := os.ReadFile(filepath.Join("..", "docs", "nightly.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(nightly), "\n| `version` | `v"+report.Version+"` |", "docs/nightly.md's inputs table gives the version input's default")
 
 	// Every input the script reads is passed by action.yml, from an input it declares.
 	script, err := os.ReadFile(filepath.Join("action", "run.sh"))

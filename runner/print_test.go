@@ -37,7 +37,7 @@ var (
 	pdfWord = regexp.MustCompile(`<word xMin="([0-9.]+)" yMin="[0-9.]+" xMax="([0-9.]+)" yMax="[0-9.]+">([^<]*)</word>`)
 )
 
-// The README promises that report.html prints whole. Headless Chromium prints the report of a
+// docs/reports.md promises that report.html prints whole. Headless Chromium prints the report of a
 // failing run to PDF; the printed text must hold the verdict, the index of failures and every
 // curl line, and no word may run past the page's margins (a pre that does not wrap would clip or
 // lose the end of a curl line). make print-check runs it, installing what it needs.

@@ -30,8 +30,8 @@ import (
 )
 
 // vendorKey is a vendor's key pair as PEM files: openssl's own when openssl is on the machine (the
-// recipe the README gives), else one made here in the same encodings. secrets are spellings of the
-// private key that must never be printed.
+// recipe of the README and docs/publishing.md), else one made here in the same encodings. secrets
+// are spellings of the private key that must never be printed.
 type vendorKey struct {
 	private, public string
 	secrets         []string

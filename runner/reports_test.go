@@ -297,9 +297,9 @@ func TestIsTerminal(t *testing.T) {
 	}
 }
 
-// The README's flag table names every flag the runner accepts.
-func TestReadmeListsEveryFlag(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+// The flag table of docs/running.md names every flag the runner accepts.
+func TestRunningPageListsEveryFlag(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "docs", "running.md"))
 	require.NoError(t, err)
 	flags := []string{"--list", "--list-markdown", "-v", "--quiet"}
 	for _, s := range config.Settings {
@@ -307,7 +307,7 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 	}
 	for _, f := range flags {
 		row := regexp.MustCompile("\n\\| `" + regexp.QuoteMeta(f) + "[` ]")
-		assert.True(t, row.Match(readme), "the README's flag table lacks %s", f)
+		assert.True(t, row.Match(page), "the flag table of docs/running.md lacks %s", f)
 	}
 }
 

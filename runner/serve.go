@@ -15,7 +15,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"Serves the reference server until interrupted: the contract faithfully, or with one fault of\n"+
 		"--list-faults, for developing a client or trying the suite.\n")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	token := fs.String("token", "", "bearer token to accept (default: the fixtures' token, see README)")
+	token := fs.String("token", "", "bearer token to accept (default: the fixtures' token, see docs/teeth.md)")
 	prefix := fs.String("prefix", "", `path prefix the API lives under, e.g. "/v1"`)
 	latency := fs.Duration("latency", 0, "delay added before every answer")
 	campaigns := fs.Int("campaigns", 0, "serve this many generated campaigns instead of the fixtures' (load and memory tests)")
@@ -69,7 +69,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "reference server listening on %s\n", srv.URL)
 	fmt.Fprintf(stdout, "  contact id:         %s\n  foreign contact id: %s\n", srv.ContactID, srv.ForeignContactID)
 	if *token == "" {
-		fmt.Fprintln(stdout, "  token:              the fixtures' token (README, \"The reference server\")")
+		fmt.Fprintln(stdout, "  token:              the fixtures' token (docs/teeth.md, \"The reference server\")")
 	}
 	if *fault != "" {
 		fmt.Fprintf(stdout, "  injecting fault:    %s\n", *fault)

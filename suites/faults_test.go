@@ -102,7 +102,7 @@ func TestCleanServerPassesEveryCaseStrictly(t *testing.T) {
 	requireAllPass(t, runSuite(t, loadContract(t), refserver.Options{}, true))
 }
 
-// TestEveryFaultIsCaught is the detection figure the README reports: every fault of the corpus
+// TestEveryFaultIsCaught is the detection figure docs/teeth.md reports: every fault of the corpus
 // must make at least one case fail on the requirement it names. A fault against a SHOULD-level
 // requirement is run in strict mode, and must stay a mere warning without it.
 func TestEveryFaultIsCaught(t *testing.T) {

@@ -57,7 +57,7 @@ type Value struct {
 	Limit *big.Int
 }
 
-// The decisions where the contract is silent, each written once. They are in the README, and each
+// The decisions where the contract is silent, each written once. They are in docs/choices.md, and each
 // open value's case says its own.
 const (
 	openSpelling  = "a spelling some integer parsers accept and others refuse: the contract allows either a 200 that honours the number or a 400"

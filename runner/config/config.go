@@ -72,7 +72,8 @@ const MaxMaxBody = 1 << 30
 // garbling ordinary text (tokens have engine.MinTokenLength).
 const MinRedactLength = 4
 
-// Setting documents one configurable value; a test checks that the README's flag table names each.
+// Setting documents one configurable value; a test checks that docs/running.md's flag table names
+// each.
 type Setting struct {
 	Flag, Env, Help string
 }

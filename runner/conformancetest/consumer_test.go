@@ -50,13 +50,13 @@ func TestAnotherModuleRunsTheSuite(t *testing.T) {
 	assert.NotContains(t, out, "Conformance-Test-Token", "the token was printed")
 }
 
-// The README's test file for a team's own repository is the consumer module's, byte for byte, so
-// the file teams copy is the one this repository runs.
-func TestReadmeShowsTheConsumersTestFile(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+// The test file docs/conformancetest.md gives a team's own repository is the consumer module's,
+// byte for byte, so the file teams copy is the one this repository runs.
+func TestDocsShowTheConsumersTestFile(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "..", "docs", "conformancetest.md"))
 	require.NoError(t, err)
-	_, section, found := strings.Cut(string(readme), "\n## In your own repository\n")
-	require.True(t, found, "the README has no section \"In your own repository\"")
+	_, section, found := strings.Cut(string(page), "\n## In your own repository\n")
+	require.True(t, found, "docs/conformancetest.md has no section \"In your own repository\"")
 	block := regexp.MustCompile("(?s)```go\n(.*?)```").FindStringSubmatch(section)
 	require.NotNil(t, block, "the section shows no Go file")
 	file, err := os.ReadFile(filepath.Join(consumer, "api", "conformance_test.go"))

@@ -126,7 +126,7 @@ func MaxBody(n int64) Option {
 func environment() Option { return Option{func(s *settings) { s.getenv = os.Getenv }} }
 
 // FromEnv reads the target and the options from the CONFORMANCE_* environment variables, as the
-// runner reads them without flags (README, "Flags and environment"); the suite's own
+// runner reads them without flags (docs/running.md, "Flags and environment"); the suite's own
 // TestConformance is configured so. The Target's BaseURL is empty when CONFORMANCE_BASE_URL is
 // unset: give it a Handler then. A CONFORMANCE_TOKEN_COMMAND renews the token as
 // --token-command does. Options given after the returned ones win over the environment. Errors

@@ -21,7 +21,7 @@ import (
 )
 
 // Version is the suite's version, stamped into every report. A release is tagged "v" + Version,
-// which `go install ...@v<Version>` installs (a test keeps the README and the action in step).
+// which `go install ...@v<Version>` installs (a test keeps the README, docs/ and the action in step).
 const Version = "0.2.0"
 
 // Run is everything a report says about one run.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make print-check: headless Chromium prints the HTML report of a failing run to PDF, and
-# runner/print_test.go checks the printed text (README, "Reports"). Installs chromium and
+# runner/print_test.go checks the printed text (docs/reports.md). Installs chromium and
 # poppler-utils (pdftotext) with apt-get when they are missing, which needs root; the PDF, its text
 # and the reports stay in .print-check/. Exit codes: 0 the report prints whole, 1 it does not,
 # 2 the check could not be made.

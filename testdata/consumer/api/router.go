@@ -1,7 +1,7 @@
 // Package api stands for an API team's own service in a module of its own, which imports the
-// conformance suite as any team would; its conformance_test.go is the file the suite's README
-// tells teams to copy. The suite's tests run this module's tests (runner/conformancetest), and
-// make bench times them.
+// conformance suite as any team would; its conformance_test.go is the file the suite's
+// docs/conformancetest.md tells teams to copy. The suite's tests run this module's tests
+// (runner/conformancetest), and make bench times them.
 package api
 
 import (

@@ -46,6 +46,15 @@ type Preflight struct {
 // Failed reports whether the preflight found the run cannot be judged.
 func (p *Preflight) Failed() bool { return p != nil && p.Failure != "" }
 
+// CheckRun is the check of a run that stopped before its preflight could start (a token command
+// that failed): reports then say the run could not be made, not that the preflight failed.
+const CheckRun = "run"
+
+// NeverStarted reports whether the run stopped before the preflight sent anything.
+func (p *Preflight) NeverStarted() bool {
+	return p.Failed() && len(p.Facts) == 1 && p.Facts[0].Check == CheckRun
+}
+
 func (p *Preflight) note(check, outcome, format string, args ...any) {
 	p.Facts = append(p.Facts, PreflightFact{Check: check, Outcome: outcome, Detail: fmt.Sprintf(format, args...)})
 }

@@ -55,6 +55,9 @@ func (run *Run) Verdict() string {
 // the first line of a report.
 func (run *Run) VerdictReason() string {
 	s := run.Summary
+	if run.Preflight.NeverStarted() {
+		return fmt.Sprintf("The run could not be made, so no case was judged: %s.", strings.TrimSuffix(run.Preflight.Failure, "."))
+	}
 	if run.Preflight.Failed() {
 		return fmt.Sprintf("The preflight failed, so no case was judged: %s.", strings.TrimSuffix(run.Preflight.Failure, "."))
 	}

@@ -104,7 +104,7 @@ func NotMade(contract *spec.Contract, cfg *config.Config, target Target, reason 
 	s := &Session{
 		Contract: contract, Config: cfg, Inputs: inputs, Claim: claim, Cases: suites.Build(contract, inputs),
 		Warnings: transportWarnings(cfg, target.URL), target: target, started: time.Now(),
-		preflight: engine.RefusedPreflight("run", reason),
+		preflight: engine.RefusedPreflight(engine.CheckRun, reason),
 	}
 	return s.Record(engine.Unjudged(s.Cases, cfg.EngineOptions().Selection, target.Redactor, "not run: "+reason))
 }

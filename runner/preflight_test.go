@@ -91,6 +91,21 @@ func htmlSite(*target, http.Handler) http.Handler {
 	})
 }
 
+// authFirst is an API gateway in front of the server that asks for credentials on any path, before
+// any route is looked at.
+func authFirst(_ *target, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gateway"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"status":"error","message":"credentials required","data":null}`)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 type verdictFile struct {
 	Verdict   string `json:"verdict"`
 	Preflight struct {
@@ -142,6 +157,22 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 			want: func(tg *target) string {
 				return "runner: preflight: " + tg.url + "/api/v1 does not serve this API: GET /campaign/list was answered 404 Not Found"
 			}, sent: 1},
+		{name: "base URL without its path prefix, behind a gateway asking for credentials on any path, a claim without collections",
+			opts: refserver.Options{Prefix: "/v1"}, front: authFirst,
+			args: func(tg *target) []string {
+				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
+			},
+			want: func(tg *target) string {
+				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
+			}, sent: -1, tokenSent: true},
+		{name: "the same, with a contact id",
+			opts: refserver.Options{Prefix: "/v1"}, front: authFirst,
+			args: func(tg *target) []string {
+				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--foreign-contact-id", ""), "--profile", "contacts")
+			},
+			want: func(tg *target) string {
+				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/" + tg.contact + " was answered 404 Not Found"
+			}, sent: -1, tokenSent: true},
 		{name: "http:// to a TLS port", tls: true,
 			args: func(tg *target) []string {
 				return flags(tg, "--base-url", strings.Replace(tg.url, "https://", "http://", 1))
@@ -317,6 +348,27 @@ func TestTokenExpiringMidRunIsNoFailure(t *testing.T) {
 	assert.Equal(t, "incomplete", v.Verdict)
 	assert.Zero(t, v.Summary.Fail)
 	assert.Positive(t, v.Summary.Pass, "the cases before the expiry and the expected 401s pass")
+}
+
+// The rows above have their twins with the base URL right: behind a gateway that asks for
+// credentials on every path, or in front of a router that looks at paths first, a claim without
+// collections is served, with or without a contact to read; the path no API has is read with the
+// token only when the answer without it cannot tell.
+func TestAClaimWithoutCollectionsIsServedBehindAnyFront(t *testing.T) {
+	for name, front := range map[string]func(*target, http.Handler) http.Handler{"a gateway asking for credentials everywhere": authFirst, "paths looked at first": nil} {
+		for _, contact := range []string{"with a contact id", "without ids"} {
+			t.Run(name+", "+contact, func(t *testing.T) {
+				tg := newTarget(t, refserver.Options{Prefix: "/v1"}, front, false)
+				args := flags(tg, "--foreign-contact-id", "")
+				if contact == "without ids" {
+					args = flags(tg, "--contact-id", "", "--foreign-contact-id", "")
+				}
+				o := runWith(t, nil, append(args, "--profile", "contacts", "--strict")...)
+				require.Equal(t, exitConformant, o.code, "stdout:\n%s\nstderr:\n%s", o.stdout, o.stderr)
+				assert.Contains(t, o.stdout, "serves this API")
+			})
+		}
+	}
 }
 
 // The row that must not move: a server that really serves another company's contact is still

@@ -28,7 +28,24 @@ const (
 	// ReadUnknown reads an unknown id with the valid credentials: the one read that can show the
 	// token accepted when the claim holds no collection and no contact is configured.
 	ReadUnknown ReadRole = "unknown"
+	// ReadAbsent reads a path the API cannot have, to tell whether an answer is the route's own or
+	// one the server gives on any path (see AbsentRead).
+	ReadAbsent ReadRole = "absent"
 )
+
+// absentSegment starts the path of an absent read: no API documents a path under it.
+const absentSegment = "/conformance-absent-path"
+
+// AbsentRead is the read of a path the API cannot have, shaped like of's (the same path under an
+// extra first segment), with the credentials of auth. An API gateway that asks for credentials on
+// every path before any route is looked at answers a wrong path prefix 401 without credentials,
+// and an id's 404 with them, just as it answers the API's own paths: only beside a path that
+// cannot be there does either answer show the route.
+func AbsentRead(of Read, auth Auth) Read {
+	req := of.Request
+	req.Path, req.Auth = absentSegment+req.Path, auth
+	return Read{Role: ReadAbsent, Operation: of.Operation, Request: req, ID: of.ID}
+}
 
 // Read is one request of the preflight.
 type Read struct {
@@ -36,7 +53,8 @@ type Read struct {
 	Operation *spec.Operation
 	Request   Request
 	// Input names the setting the read's id came from (--contact-id, or its environment
-	// variable under go test), for messages; empty for collections.
+	// variable under go test), for messages; for an unknown id's read, the setting that would
+	// give a record to read instead; empty for collections.
 	Input string
 	// ID is the configured id the read asks for.
 	ID string
@@ -172,7 +190,7 @@ func idReads(c *spec.Contract, cfg Config) []Read {
 	}
 	reads := []Read{{Role: ReadAnonymous, Operation: anonymous.Operation, Request: anonymous.Request}}
 	if unknown != nil && cfg.ContactID == "" && cfg.HaveToken {
-		reads = append(reads, Read{Role: ReadUnknown, Operation: unknown.Operation, Request: unknown.Request})
+		reads = append(reads, Read{Role: ReadUnknown, Operation: unknown.Operation, Request: unknown.Request, Input: cfg.Names.contact()})
 	}
 	return reads
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -120,7 +121,7 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		}()
 	}
 	wg.Wait()
-	if e.judgeServed(p, answers, anonymous) {
+	if e.judgeServed(p, answers, anonymous, e.routeOf(ctx, answers, anonymous)) {
 		return p
 	}
 	authed := byRole(answers, suites.ReadCollection, suites.ReadContact, suites.ReadForeign, suites.ReadUnknown)
@@ -266,7 +267,7 @@ func (e *Engine) transportError(a *preflightAnswer) string {
 // judgeServed fails the preflight when a credentialed read got no answer, or when the answers show
 // that the base URL does not serve this API; it reports whether it failed. anonymous is the answer
 // to the read without credentials, nil when there was none.
-func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous *preflightAnswer) bool {
+func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous *preflightAnswer, route routeEvidence) bool {
 	var failed []*preflightAnswer
 	for _, a := range answers {
 		if a.err != nil {
@@ -306,13 +307,103 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous
 			return true
 		}
 	}
-	if served := servedBy(answers, anonymous); served != nil {
+	if served := servedBy(answers, anonymous, route); served != nil {
 		p.note("base-url", FactOK, "%s serves this API: %s answers with the contract's JSON envelope", e.baseText(), served.line())
 		return false
 	}
 	first := answers[0]
+	if route.anyPath {
+		hint := "if it is right, " + first.read.Input + " is no record the token can read"
+		if first.read.Role == suites.ReadUnknown {
+			hint = "if it is right, " + first.read.Input + " gives the preflight a record to read"
+		}
+		p.fail("base-url", "%s does not serve this API: %s was answered %s, as was %s, a path no API has (and credentials are asked for on every path), "+
+			"so nothing shows that %s is there: the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1); %s",
+			e.baseText(), first.line(), e.describe(first), route.absent.line(), first.read.Operation.ID, hint)
+		return true
+	}
 	p.fail("base-url", "%s does not serve this API: %s was answered %s: %s", e.baseText(), first.line(), e.describe(first), e.likelyCause(answers))
 	return true
+}
+
+// routeEvidence is what reads of a path no API has showed of the answer without credentials.
+type routeEvidence struct {
+	// anyPath means the server asks for credentials on any path, and an id's answer with them is
+	// the same as that path's: nothing shows the route. absent is then the credentialed read.
+	anyPath bool
+	absent  *preflightAnswer
+}
+
+// routeOf tells, when it decides, whether the 401 without credentials was the route's own: when no
+// collection was read and no id answered 200, that 401 is the only sign of the API, and an API
+// gateway gives it on any path, a wrong path prefix included. A path no API has is read without
+// credentials (the token is not sent when that answer is not a 401 too) and then with them, shaped
+// like the first id's read: when every id read was answered as that path was, the ids' answers
+// are no route's. Any doubt (a read that got no answer) leaves the 401 as the sign it was before.
+func (e *Engine) routeOf(ctx context.Context, answers []*preflightAnswer, anonymous *preflightAnswer) routeEvidence {
+	if anonymous == nil || anonymous.ex == nil || anonymous.ex.Status != http.StatusUnauthorized || len(byRole(answers, suites.ReadCollection)) > 0 {
+		return routeEvidence{}
+	}
+	ids := byRole(answers, suites.ReadContact, suites.ReadForeign, suites.ReadUnknown)
+	if len(ids) == 0 || slices.ContainsFunc(ids, func(a *preflightAnswer) bool { return a.ex == nil || a.ex.Status == http.StatusOK }) {
+		return routeEvidence{}
+	}
+	if a := e.preflightRead(ctx, suites.AbsentRead(anonymous.read, suites.Auth{Omit: true})); a.ex == nil || a.ex.Status != http.StatusUnauthorized {
+		return routeEvidence{}
+	}
+	absent := e.preflightRead(ctx, suites.AbsentRead(ids[0].read, suites.Bearer))
+	if absent.ex == nil || slices.ContainsFunc(ids, func(a *preflightAnswer) bool { return !answeredAlike(a, absent) }) {
+		return routeEvidence{}
+	}
+	return routeEvidence{anyPath: true, absent: absent}
+}
+
+// answeredAlike reports whether two reads got the same answer but for the paths they asked for: the
+// same status, and the same message (the envelope's, or the whole body) once each read's path and
+// its longer segments (ids) are taken out of it.
+func answeredAlike(a, b *preflightAnswer) bool {
+	return a.ex.Status == b.ex.Status && a.pathless() == b.pathless()
+}
+
+func (a *preflightAnswer) pathless() string {
+	text := string(a.ex.Body)
+	if obj, ok := a.body.(map[string]any); ok && suites.IsEnvelope(a.body) {
+		message, _ := obj["message"].(string)
+		text = message
+	}
+	path := a.read.Request.Path
+	words := []string{path}
+	if unescaped, err := url.PathUnescape(path); err == nil {
+		words = append(words, unescaped)
+	}
+	for _, segment := range strings.Split(path, "/") {
+		if len(segment) >= 8 {
+			words = append(words, segment)
+		}
+	}
+	for _, w := range words {
+		text = replaceFold(text, w, "{}")
+	}
+	return text
+}
+
+// replaceFold replaces every occurrence of old in s, compared in ASCII case-insensitively (a
+// message may quote an id in upper case).
+func replaceFold(s, old, new string) string {
+	if old == "" {
+		return s
+	}
+	var b strings.Builder
+	lower, lowerOld := strings.ToLower(s), strings.ToLower(old)
+	for {
+		i := strings.Index(lower, lowerOld)
+		if i < 0 || len(lower) != len(s) {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i] + new)
+		s, lower = s[i+len(old):], lower[i+len(old):]
+	}
 }
 
 // servedBy is the first answer that shows the API is served at the base URL: the contract's
@@ -320,7 +411,7 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous
 // not there (a 404 its operation does not document), whatever the contacts' reads say: a wrong
 // path prefix answers an id's read 404 too. For the same reason, when no collection was read (the
 // claim holds none), an id's read shows the API only beside a 200 or a 401 without credentials.
-func servedBy(answers []*preflightAnswer, anonymous *preflightAnswer) *preflightAnswer {
+func servedBy(answers []*preflightAnswer, anonymous *preflightAnswer, route routeEvidence) *preflightAnswer {
 	collections := byRole(answers, suites.ReadCollection)
 	missing := 0
 	for _, a := range collections {
@@ -331,7 +422,7 @@ func servedBy(answers []*preflightAnswer, anonymous *preflightAnswer) *preflight
 	if len(collections) > 0 && missing == len(collections) {
 		return nil
 	}
-	if len(collections) == 0 && !idsShowTheAPI(answers, anonymous) {
+	if len(collections) == 0 && !idsShowTheAPI(answers, anonymous, route) {
 		return nil
 	}
 	for _, a := range answers {
@@ -344,9 +435,9 @@ func servedBy(answers []*preflightAnswer, anonymous *preflightAnswer) *preflight
 
 // idsShowTheAPI reports whether reads of ids tell the API from a wrong path: an unknown id and a
 // missing path are both answered 404, so it takes a record answered 200, or credentials asked for
-// (401) before anything was looked up.
-func idsShowTheAPI(answers []*preflightAnswer, anonymous *preflightAnswer) bool {
-	if anonymous != nil && anonymous.ex != nil && anonymous.ex.Status == http.StatusUnauthorized {
+// (401) before anything was looked up, on the route's path only.
+func idsShowTheAPI(answers []*preflightAnswer, anonymous *preflightAnswer, route routeEvidence) bool {
+	if anonymous != nil && anonymous.ex != nil && anonymous.ex.Status == http.StatusUnauthorized && !route.anyPath {
 		return true
 	}
 	return slices.ContainsFunc(answers, func(a *preflightAnswer) bool { return a.ex.Status == http.StatusOK })
@@ -370,7 +461,10 @@ func (e *Engine) likelyCause(answers []*preflightAnswer) string {
 		if contact := byRole(answers, suites.ReadContact); len(contact) > 0 {
 			return cause + ", or " + contact[0].read.Input + " is no contact the token can read"
 		}
-		return cause + "; --contact-id gives the preflight a contact to read"
+		if unknown := byRole(answers, suites.ReadUnknown); len(unknown) > 0 {
+			return cause + "; " + unknown[0].read.Input + " gives the preflight a contact to read"
+		}
+		return cause
 	}
 	return "that is not the contract's JSON envelope; check that the base URL points at the Contacts API"
 }

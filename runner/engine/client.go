@@ -164,12 +164,21 @@ func explain(ctx context.Context, err error, body bool) string {
 		return "the connection was refused: nothing listens at the base URL's host and port"
 	case headersTooLarge(err):
 		return fmt.Sprintf("the response headers exceed %d bytes; the suite reads no further", maxHeaderBytes)
+	case notHTTP(err):
+		_, start, _ := strings.Cut(err.Error(), "malformed HTTP ")
+		return "the server answered with bytes that are not HTTP (malformed " + oneLine(start) + ")"
 	}
 	return oneLine(err.Error())
 }
 
 func headersTooLarge(err error) bool {
 	return strings.Contains(err.Error(), "server response headers exceeded")
+}
+
+// notHTTP reports the transport's refusal of an answer that is no HTTP response (an SSH banner, a
+// database's greeting, bytes of another protocol).
+func notHTTP(err error) bool {
+	return strings.Contains(err.Error(), "malformed HTTP ")
 }
 
 // explainTLS names a certificate problem and what to do about it, or returns "".

@@ -489,6 +489,9 @@ func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
 	resp, err := e.client.Do(req.WithContext(ctx))
 	if err != nil {
 		e.breaker.record(fateOf(ctx, err))
+		if ctx.Err() == nil && (notHTTP(err) || headersTooLarge(err)) {
+			return nil, nil, unusableAnswer(explain(ctx, err, false))
+		}
 		return nil, nil, errors.New(explain(ctx, err, false))
 	}
 	defer resp.Body.Close()
@@ -501,7 +504,7 @@ func (e *Engine) fetch(req *http.Request) (*http.Response, []byte, error) {
 	body, err := readBody(resp, e.opts.MaxBody)
 	if err != nil {
 		e.breaker.record(fateOf(ctx, err))
-		return nil, nil, errors.New(explain(ctx, err, true))
+		return nil, nil, unusableAnswer(explain(ctx, err, true))
 	}
 	// A server, or a gateway in front of it, that says it is unavailable has not answered the
 	// request: a run of them trips the breaker like a run of timeouts.
@@ -528,8 +531,15 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 }
 
 func (e *Engine) tooLarge() error {
-	return fmt.Errorf("the response body exceeds %d bytes (after decompression); raise --max-body if this is legitimate", e.opts.MaxBody)
+	return unusableAnswer(fmt.Sprintf("the response body exceeds %d bytes (after decompression); raise --max-body if this is legitimate", e.opts.MaxBody))
 }
+
+// unusableAnswer is the reason a server that did answer gave an answer no check can read: a body
+// too large or broken off, headers too large, bytes that are not HTTP. The preflight tells it from
+// a server it cannot reach.
+type unusableAnswer string
+
+func (u unusableAnswer) Error() string { return string(u) }
 
 func (e *Engine) judge(r *Result, c *suites.Case, ex *suites.Exchange) {
 	for _, check := range c.Checks {

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -79,6 +81,9 @@ type preflightAnswer struct {
 	ex   *suites.Exchange
 	err  error
 	body any
+	// malformed is why the body is not valid JSON when its start is an envelope all the same (a
+	// byte-order mark before it, bytes after it): the API is there, and the cases judge the body.
+	malformed error
 }
 
 func (a *preflightAnswer) line() string {
@@ -156,9 +161,21 @@ func (e *Engine) preflightRead(ctx context.Context, read suites.Read) *preflight
 	}
 	if body, err := a.ex.JSON(); err == nil {
 		a.body = body
+	} else if lead, ok := leadingJSON(a.ex.Body); ok {
+		a.body, a.malformed = lead, err
 	}
 	e.keep(c, a.ex)
 	return a
+}
+
+// leadingJSON decodes the first JSON value of a body that is not valid JSON as a whole, after a
+// byte-order mark if one starts it: a server whose every answer is an envelope followed by stray
+// bytes serves this API badly, which the cases report, rather than not at all.
+func leadingJSON(body []byte) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
+	dec.UseNumber()
+	var v any
+	return v, dec.Decode(&v) == nil
 }
 
 // plainHTTPToTLS are what common servers and proxies answer a plain HTTP request on a TLS port
@@ -232,6 +249,8 @@ func (e *Engine) judgeAnonymous(p *Preflight, a *preflightAnswer) bool {
 	switch {
 	case errors.As(a.err, &down):
 		p.fail("base-url", "%s is unavailable: %s was answered %s; try again later%s", e.baseText(), a.line(), e.redactor.String(down.answer()), aside)
+	case errors.As(a.err, new(unusableAnswer)):
+		p.fail("base-url", "%s answered %s with nothing the suite can judge: %s%s", e.baseText(), a.line(), e.transportError(a), aside)
 	case a.err != nil:
 		p.fail("base-url", "cannot reach %s: %s%s", e.baseText(), e.transportError(a), aside)
 	case a.speaksTLS():
@@ -292,6 +311,9 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous
 		}
 	}
 	switch {
+	case len(failed) > 0 && errors.As(failed[0].err, new(unusableAnswer)):
+		p.fail("base-url", "%s answered %s with nothing the suite can judge: %s", e.baseText(), failed[0].line(), e.transportError(failed[0]))
+		return true
 	case len(failed) == len(answers) && len(failed) > 0:
 		p.fail("base-url", "cannot reach %s: %s", e.baseText(), e.transportError(failed[0]))
 		return true
@@ -308,6 +330,11 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous
 		}
 	}
 	if served := servedBy(answers, anonymous, route); served != nil {
+		if served.malformed != nil {
+			p.note("base-url", FactOK, "%s serves this API: %s answers with the contract's JSON envelope, in a body that is not valid JSON (%s); the cases judge it",
+				e.baseText(), served.line(), e.redactor.String(served.malformed.Error()))
+			return false
+		}
 		p.note("base-url", FactOK, "%s serves this API: %s answers with the contract's JSON envelope", e.baseText(), served.line())
 		return false
 	}
@@ -465,6 +492,11 @@ func (e *Engine) likelyCause(answers []*preflightAnswer) string {
 			return cause + "; " + unknown[0].read.Input + " gives the preflight a contact to read"
 		}
 		return cause
+	}
+	for _, a := range answers {
+		if _, err := a.ex.JSON(); err != nil && a.body == nil && len(a.ex.Body) > 0 {
+			return fmt.Sprintf("that is not the contract's JSON envelope (%s); check that the base URL points at the Contacts API", e.redactor.String(err.Error()))
+		}
 	}
 	return "that is not the contract's JSON envelope; check that the base URL points at the Contacts API"
 }

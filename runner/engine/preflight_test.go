@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -85,6 +88,10 @@ func TestPreflightLeavesTheServersFaultsToTheCases(t *testing.T) {
 		}, "contact-id", "--contact-id " + f.contact + ": GET /contact/" + f.contact + ` was answered 500 Internal Server Error, text/plain; charset=utf-8 "boom"; the cases judge it`},
 		{"the contact unwrapped", refserver.Options{Fault: "contact-unwrapped"}, nil, "contact-id", "--contact-id " + f.contact + " is readable"},
 		{"every JSON answer labelled text/plain", refserver.Options{Fault: "content-type-text-plain"}, nil, "base-url", "serves this API"},
+		{"every body after a byte-order mark", refserver.Options{}, wrapBodies("\ufeff", ""), "base-url",
+			`serves this API: GET /campaign/list answers with the contract's JSON envelope, in a body that is not valid JSON (the body is not JSON: invalid character`},
+		{"every body followed by stray bytes", refserver.Options{}, wrapBodies("", "<!-- 0.02s -->"), "base-url",
+			"serves this API: GET /campaign/list answers with the contract's JSON envelope, in a body that is not valid JSON ("},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +111,23 @@ func TestPreflightLeavesTheServersFaultsToTheCases(t *testing.T) {
 	}
 }
 
+// wrapBodies puts before and after around every body the server writes, as a server that adds a
+// byte-order mark or a footer of its own does.
+func wrapBodies(before, after string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Del("Content-Length")
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write([]byte(before + rec.Body.String() + after))
+		})
+	}
+}
+
 // A token refused with 403 everywhere is refused all the same, and the message says which status.
 func TestPreflightNamesTheRefusal(t *testing.T) {
 	f := newFixture(t)
@@ -118,4 +142,33 @@ func TestPreflightNamesTheRefusal(t *testing.T) {
 	p := e.Preflight(context.Background(), suites.PreflightReads(f.contract, f.config()))
 	require.True(t, p.Failed())
 	assert.Equal(t, "the server refused the token (403) on GET /campaign/list: it is wrong, expired, or for another environment", p.Failure)
+}
+
+// A server that answered, but with nothing a check can read, is told apart from one that cannot be
+// reached: the preflight says it answered, and what was wrong with the answer.
+func TestPreflightTellsAnUnusableAnswerFromNone(t *testing.T) {
+	f := newFixture(t)
+	oversized := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(2*smallBody))
+		_, _ = w.Write(make([]byte, 2*smallBody))
+	}))
+	t.Cleanup(oversized.Close)
+	ssh := rawServer(t, func(conn net.Conn) {
+		readRequest(conn)
+		_, _ = io.WriteString(conn, "SSH-2.0-OpenSSH_9.6\r\n")
+	})
+	closed := rawServer(t, readRequest)
+	for name, tt := range map[string]struct{ url, want string }{
+		"a body over the cap":            {oversized.URL, oversized.URL + " answered GET /campaign/list with nothing the suite can judge: the response body exceeds 1048576 bytes (after decompression); raise --max-body if this is legitimate (the token was not sent)"},
+		"bytes that are not HTTP":        {ssh, ssh + ` answered GET /campaign/list with nothing the suite can judge: the server answered with bytes that are not HTTP (malformed response "SSH-2.0-OpenSSH_9.6") (the token was not sent)`},
+		"a connection closed unanswered": {closed, "cannot reach " + closed + ": the server closed the connection without answering; if that port serves TLS, use https:// (the token was not sent)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, _ := f.engine(t, tt.url, nil)
+			p := e.Preflight(context.Background(), suites.PreflightReads(f.contract, f.config()))
+			require.True(t, p.Failed())
+			assert.Equal(t, tt.want, p.Failure)
+		})
+	}
 }

@@ -67,7 +67,7 @@ func entryLine(t *testing.T, file, id string) int {
 // run passing with that file, the fix making the entry an unexpected pass, an entry left to
 // expire failing again, and a typo refused before anything is sent.
 func TestExpectationsEndToEnd(t *testing.T) {
-	faulty, _ := countedServer(t, "wrong-record")
+	faulty, _ := countedServer(t, "wrong-record-upper-case")
 	clean, cleanRequests := countedServer(t, "")
 	dir := t.TempDir()
 
@@ -77,10 +77,10 @@ func TestExpectationsEndToEnd(t *testing.T) {
 	gen := runWith(t, nil, "expect", "--from", filepath.Join(dir, "failing", "results.json"))
 	require.Equal(t, exitConformant, gen.code, gen.stderr)
 	assert.Empty(t, gen.stderr)
-	line := entryLine(t, gen.stdout, "ok/known/getContactById")
+	line := entryLine(t, gen.stdout, "ok/known-upper-case/getContactById")
 	assert.Equal(t, 1, strings.Count(gen.stdout, "\nok/"), "one entry, for the one failing case:\n%s", gen.stdout)
 	in30 := time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02")
-	assert.Contains(t, gen.stdout, "ok/known/getContactById  "+in30+"  TODO: a ticket, or why this failure is accepted\n")
+	assert.Contains(t, gen.stdout, "ok/known-upper-case/getContactById  "+in30+"  TODO: a ticket, or why this failure is accepted\n")
 	expectFile := filepath.Join(dir, "conformance.expect")
 	require.NoError(t, os.WriteFile(expectFile, []byte(gen.stdout), 0o600))
 	where := fmt.Sprintf("%s line %d", expectFile, line)
@@ -89,8 +89,8 @@ func TestExpectationsEndToEnd(t *testing.T) {
 		out := filepath.Join(dir, "expected")
 		o := runWith(t, nil, runArgs(faulty, out, "--expect", expectFile)...)
 		require.Equal(t, exitConformant, o.code, o.stdout+o.stderr)
-		assert.Contains(t, o.stdout, "XFAIL ok/known/getContactById  a valid request is answered 200 with the record(s) of the token's company (expected failure: "+where+" (expires "+in30+")")
-		assert.Contains(t, o.stdout, "\nExpected failures (listed in "+expectFile+"; they do not fail the run):\n  XFAIL ok/known/getContactById  OK-002\n")
+		assert.Contains(t, o.stdout, "XFAIL ok/known-upper-case/getContactById  the known contact's id in upper case is answered 200 with the same contact (404 tolerated: ids kept as text) (expected failure: "+where+" (expires "+in30+")")
+		assert.Contains(t, o.stdout, "\nExpected failures (listed in "+expectFile+"; they do not fail the run):\n  XFAIL ok/known-upper-case/getContactById  OK-002\n")
 		assert.Regexp(t, `\n\d+ cases: \d+ passed, 0 failed, 1 expected failures, 0 warnings, 0 skipped, 0 errors, 0 not selected: known failures\n$`, o.stdout)
 		assert.NotContains(t, o.stdout, "\nFindings:", "an expected failure is not printed as a failure")
 		r := readResults(t, out)
@@ -113,7 +113,7 @@ func TestExpectationsEndToEnd(t *testing.T) {
 		o := runWith(t, nil, runArgs(clean, out, "--expect", expectFile)...)
 		require.Equal(t, exitFailures, o.code, o.stdout+o.stderr)
 		assert.Contains(t, o.stdout, "\nThe expectations file "+expectFile+" is out of date:\n  "+where+
-			fmt.Sprintf(": ok/known/getContactById unexpected pass: the case passed; the failure this entry expects is gone and the expectations file is out of date: remove line %d of %s\n", line, expectFile))
+			fmt.Sprintf(": ok/known-upper-case/getContactById unexpected pass: the case passed; the failure this entry expects is gone and the expectations file is out of date: remove line %d of %s\n", line, expectFile))
 		assert.Contains(t, o.stdout, ": expectations out of date\n")
 		assert.NotContains(t, o.stdout, "FAIL ", "nothing accuses the server")
 		r := readResults(t, out)
@@ -130,7 +130,7 @@ func TestExpectationsEndToEnd(t *testing.T) {
 		out := filepath.Join(dir, "expired")
 		o := runWith(t, nil, runArgs(faulty, out, "--expect", expired)...)
 		require.Equal(t, exitFailures, o.code, o.stdout+o.stderr)
-		assert.Contains(t, o.stdout, "FAIL  ok/known/getContactById")
+		assert.Contains(t, o.stdout, "FAIL  ok/known-upper-case/getContactById")
 		assert.Contains(t, o.stdout, fmt.Sprintf("[%s line %d expired on 2000-01-01 and excuses nothing: fix the failure, or give the entry a later date]", expired, line))
 		assert.Contains(t, o.stdout, ": not conformant\n")
 		r := readResults(t, out)
@@ -140,9 +140,9 @@ func TestExpectationsEndToEnd(t *testing.T) {
 
 	t.Run("an entry for a case that did not run is neither excused nor stale", func(t *testing.T) {
 		out := filepath.Join(dir, "not-selected")
-		o := runWith(t, nil, runArgs(faulty, out, "--expect", expectFile, "--skip", "^ok/known/")...)
+		o := runWith(t, nil, runArgs(faulty, out, "--expect", expectFile, "--skip", "^ok/known-upper-case/")...)
 		require.Equal(t, exitConformant, o.code, o.stdout+o.stderr)
-		assert.Contains(t, o.stdout, "\nEntries of "+expectFile+" this run could not decide:\n  "+where+": ok/known/getContactById the case was not selected: neither excused nor an unexpected pass\n")
+		assert.Contains(t, o.stdout, "\nEntries of "+expectFile+" this run could not decide:\n  "+where+": ok/known-upper-case/getContactById the case was not selected: neither excused nor an unexpected pass\n")
 		assert.Contains(t, o.stdout, ": conformant\n")
 		assert.Equal(t, report.EntryNotRun, readResults(t, out).Expectations.Entries[0].Status)
 	})
@@ -150,10 +150,10 @@ func TestExpectationsEndToEnd(t *testing.T) {
 	t.Run("a malformed line is exit 2 before anything is sent", func(t *testing.T) {
 		before := cleanRequests.Load()
 		for text, want := range map[string]string{
-			gen.stdout + "AUTH-002 2025-02-30 PLAT-2\n":               fmt.Sprintf(`line %d: "2025-02-30" is not an expiry date (YYYY-MM-DD)`, line+1),
-			gen.stdout + "ok/known/getContactById 2030-01-01 again\n": fmt.Sprintf("line %d: ok/known/getContactById is already listed on line %d", line+1, line),
-			"# typo\nok/known/getContactByID 2030-01-01 PLAT-1\n":     `line 2: "ok/known/getContactByID" is neither a case id nor a requirement id of this suite (contacts-conformance --list shows them)`,
-			"AUTH-002 2030-01-01\n":                                   "line 1: an entry is a case or requirement id, an expiry date (YYYY-MM-DD) and a reason; this line has 2 of the 3",
+			gen.stdout + "AUTH-002 2025-02-30 PLAT-2\n":                          fmt.Sprintf(`line %d: "2025-02-30" is not an expiry date (YYYY-MM-DD)`, line+1),
+			gen.stdout + "ok/known-upper-case/getContactById 2030-01-01 again\n": fmt.Sprintf("line %d: ok/known-upper-case/getContactById is already listed on line %d", line+1, line),
+			"# typo\nok/known/getContactByID 2030-01-01 PLAT-1\n":                `line 2: "ok/known/getContactByID" is neither a case id nor a requirement id of this suite (contacts-conformance --list shows them)`,
+			"AUTH-002 2030-01-01\n":                                              "line 1: an entry is a case or requirement id, an expiry date (YYYY-MM-DD) and a reason; this line has 2 of the 3",
 		} {
 			bad := filepath.Join(dir, "bad.expect")
 			require.NoError(t, os.WriteFile(bad, []byte(text), 0o600))
@@ -213,7 +213,7 @@ func TestCommandsHaveHelp(t *testing.T) {
 // diff of a clean and a faulty run names the new failure and exits 1; the other way round the
 // case is fixed and the exit is 0. --baseline puts the same diff at the top of the reports.
 func TestDiffBetweenRuns(t *testing.T) {
-	faulty, _ := countedServer(t, "wrong-record")
+	faulty, _ := countedServer(t, "wrong-record-upper-case")
 	clean, cleanRequests := countedServer(t, "")
 	dir := t.TempDir()
 	cleanDir, faultyDir := filepath.Join(dir, "clean"), filepath.Join(dir, "faulty")
@@ -222,17 +222,17 @@ func TestDiffBetweenRuns(t *testing.T) {
 	o := runWith(t, nil, runArgs(faulty, faultyDir, "--baseline", baseline)...)
 	require.Equal(t, exitFailures, o.code, o.stdout+o.stderr)
 	assert.Contains(t, o.stdout, "\nSince the baseline "+baseline+" (")
-	assert.Contains(t, o.stdout, "conformant): 1 new failure, 0 fixed, 0 still failing, 0 other changes\n  new failures: ok/known/getContactById  pass -> fail (OK-002)\n")
+	assert.Contains(t, o.stdout, "conformant): 1 new failure, 0 fixed, 0 still failing, 0 other changes\n  new failures: ok/known-upper-case/getContactById  pass -> fail (OK-002)\n")
 
 	d := runWith(t, nil, "diff", baseline, filepath.Join(faultyDir, "results.json"))
 	assert.Equal(t, exitFailures, d.code, d.stdout+d.stderr)
-	assert.Contains(t, d.stdout, "\nnew failures (1):\n  ok/known/getContactById  pass -> fail (OK-002)\n")
+	assert.Contains(t, d.stdout, "\nnew failures (1):\n  ok/known-upper-case/getContactById  pass -> fail (OK-002)\n")
 	assert.Contains(t, d.stdout, "\n  config.baseline: (unset) -> "+baseline+"\n", "what changed in the configuration")
 	assert.Contains(t, d.stdout, "\n1 new failure, 0 fixed, 0 still failing, 0 other changes\n")
 
 	back := runWith(t, nil, "diff", filepath.Join(faultyDir, "results.json"), baseline)
 	assert.Equal(t, exitConformant, back.code, back.stdout+back.stderr)
-	assert.Contains(t, back.stdout, "\nfixed (1):\n  ok/known/getContactById  fail -> pass (was OK-002)\n")
+	assert.Contains(t, back.stdout, "\nfixed (1):\n  ok/known-upper-case/getContactById  fail -> pass (was OK-002)\n")
 	assert.Contains(t, back.stdout, "\nnew failures: none\n")
 
 	md, err := os.ReadFile(filepath.Join(faultyDir, "summary.md"))
@@ -248,7 +248,7 @@ func TestDiffBetweenRuns(t *testing.T) {
 	assert.Less(t, strings.Index(string(html), `<section id="baseline">`), strings.Index(string(html), `<dl class="meta">`))
 	r := readResults(t, faultyDir)
 	require.NotNil(t, r.Baseline)
-	assert.Equal(t, "ok/known/getContactById", r.Baseline.NewFailures[0].ID)
+	assert.Equal(t, "ok/known-upper-case/getContactById", r.Baseline.NewFailures[0].ID)
 
 	before := cleanRequests.Load()
 	missing := filepath.Join(dir, "last-night", "results.json")

@@ -205,7 +205,7 @@ func TestVerifyRefuses(t *testing.T) {
 		})
 		require.NoError(t, os.Remove(filepath.Join(dir, publish.SignatureFile)))
 		want := []string{
-			`junit.xml: it counts 2 failures, results.json's results 0`,
+			`junit.xml: it counts 8 failures, results.json's results 0`,
 			`report.html: its banner says "not conformant", results.json "conformant"`,
 			`summary.md: its first line is "## Contacts API conformance: not conformant"`,
 			`badge.svg: it says "Contacts API conformance: not conformant, contacts, complete claim, `,

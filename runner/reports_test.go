@@ -162,7 +162,7 @@ func TestSelection(t *testing.T) {
 		{"run an area", []string{"--run", "^auth/"}, regexp.MustCompile(`^auth/`)},
 		{"run by requirement id", []string{"--run", "^AUTH-003$"}, regexp.MustCompile(`^auth/lowercase-scheme/`)},
 		{"skip areas", []string{"--skip", "^(auth|methods|malformed-id)/"}, regexp.MustCompile(`^(ok|unknown-id|list|accept)/`)},
-		{"run and skip", []string{"--run", "^unknown-id/", "--skip", "random|variant"}, regexp.MustCompile(`^unknown-id/(nil-uuid|max-uuid|uuid-v\d|foreign)/`)},
+		{"run and skip", []string{"--run", "^unknown-id/", "--skip", "random|variant"}, regexp.MustCompile(`^unknown-id/(nil-uuid|max-uuid|uuid-v\d|foreign|foreign-upper-case|foreign-lowercase-scheme)/`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,11 +19,45 @@ const MaxJSONDepth = 64
 // that is not a single JSON value in UTF-8. The values are those encoding/json gives an `any`:
 // maps, slices, float64, string, bool and nil.
 func DecodeJSON(body []byte) (any, error) {
+	value, _, err := DecodeJSONNames(body)
+	return value, err
+}
+
+// RepeatedName is a name an object of a body gives twice: the object's JSON pointer ("" for the
+// body itself) and the name. RFC 8259 section 4 leaves what a client makes of it open: most keep
+// the last value, some the first, some refuse the body, so two clients read two answers.
+type RepeatedName struct {
+	Pointer string
+	Name    string
+}
+
+// Violation says it as a break of the document: the schema describes one value per name.
+func (r *RepeatedName) Violation() Violation {
+	where := "the object"
+	if r.Pointer == "" {
+		where = "the body's object"
+	}
+	return Violation{Pointer: r.Pointer, Message: fmt.Sprintf("the key %s appears twice in %s: a client may read either value (RFC 8259 section 4)", strconv.Quote(Shorten(r.Name, 80)), where)}
+}
+
+// DecodeJSONNames is DecodeJSON that also names the first object name the body repeats, nil when
+// none does. Telling costs the fast parser one comparison per object; only a body that repeats
+// one is walked again, to find where.
+func DecodeJSONNames(body []byte) (any, *RepeatedName, error) {
+	value, repeated, err := decodeJSON(body)
+	if err != nil || !repeated {
+		return value, nil, err
+	}
+	return value, repeatedName(body), nil
+}
+
+// decodeJSON decodes the body and says whether some object repeats a name.
+func decodeJSON(body []byte) (any, bool, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, errors.New("the body is empty; a JSON envelope is required")
+		return nil, false, errors.New("the body is empty; a JSON envelope is required")
 	}
 	if !utf8.Valid(body) {
-		return nil, fmt.Errorf("the body is not valid UTF-8 (first invalid byte at offset %d); JSON text must be UTF-8 (RFC 8259 section 8.1)", invalidUTF8(body))
+		return nil, false, fmt.Errorf("the body is not valid UTF-8 (first invalid byte at offset %d); JSON text must be UTF-8 (RFC 8259 section 8.1)", invalidUTF8(body))
 	}
 	// A list of 10,000 campaigns costs encoding/json about as much as its whole validation, so
 	// a well-formed body goes through a parser built for this one shape of result. Whatever it
@@ -32,12 +66,58 @@ func DecodeJSON(body []byte) (any, error) {
 	// gives up beyond MaxJSONDepth, so the depth is measured only for what it did not accept.
 	p := parser{data: body}
 	if value, ok := p.document(); ok {
-		return value, nil
+		return value, p.repeated, nil
 	}
 	if tooDeep(body, MaxJSONDepth) {
-		return nil, fmt.Errorf("the body nests JSON more than %d levels deep; the suite does not decode it further", MaxJSONDepth)
+		return nil, false, fmt.Errorf("the body nests JSON more than %d levels deep; the suite does not decode it further", MaxJSONDepth)
 	}
-	return decodeStandard(body)
+	value, err := decodeStandard(body)
+	// encoding/json says nothing of repeated names: whatever it decodes is walked for them.
+	return value, err == nil, err
+}
+
+// repeatedName walks a body already decoded for the first name an object repeats, in document
+// order.
+func repeatedName(body []byte) *RepeatedName {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	r, _ := repeatedIn(dec, nil)
+	return r
+}
+
+func repeatedIn(dec *json.Decoder, path []string) (*RepeatedName, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			name, _ := t.(string)
+			if seen[name] {
+				return &RepeatedName{Pointer: pointer(path), Name: name}, nil
+			}
+			seen[name] = true
+			if r, err := repeatedIn(dec, append(path[:len(path):len(path)], name)); r != nil || err != nil {
+				return r, err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if r, err := repeatedIn(dec, append(path[:len(path):len(path)], strconv.Itoa(i))); r != nil || err != nil {
+				return r, err
+			}
+		}
+	default:
+		return nil, nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return nil, err
 }
 
 func decodeStandard(body []byte) (any, error) {
@@ -105,6 +185,8 @@ type parser struct {
 	// slice is allocated once, at its final size.
 	members []member
 	items   []any
+	// repeated is set when an object gives a name twice.
+	repeated bool
 }
 
 type member struct {
@@ -192,6 +274,9 @@ func (p *parser) object() (any, bool) {
 	// In document order, so that a repeated key keeps its last value, as with encoding/json.
 	for _, kv := range members {
 		m[kv.key] = kv.value
+	}
+	if len(m) < len(members) {
+		p.repeated = true
 	}
 	clear(members) // the stack must not keep the values alive after the document is returned
 	p.members = p.members[:base]

@@ -92,3 +92,28 @@ func FuzzFastParserMatchesEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// A name an object gives twice is named with the object's pointer, the first in document order;
+// the value decoded is encoding/json's all the same, the last one.
+func TestRepeatedNamesAreNamedWithTheirObject(t *testing.T) {
+	for body, want := range map[string]*RepeatedName{
+		`{"status":"ok","message":"","data":null,"status":"error"}`:    {Pointer: "", Name: "status"},
+		`{"data":{"id":"a","name":"x","id":"b"}}`:                      {Pointer: "/data", Name: "id"},
+		`{"data":[{"a":1},{"a":1,"b":{"c":[2,{"d":1,"d":2}]},"a":3}]}`: {Pointer: "/data/1/b/c/1", Name: "d"},
+		`{"a/b":{"x~y":{"k":1,"k":1}}}`:                                {Pointer: "/a~1b/x~0y", Name: "k"},
+		`{"a\u0062":1,"ab":2}`:                                         {Pointer: "", Name: "ab"},
+		`{"a":{"k":1},"b":{"k":1},"c":[{"k":1},{"k":1}]}`:              nil,
+		`[1,"a",{"x":[]},null]`:                                        nil,
+	} {
+		value, got, err := DecodeJSONNames([]byte(body))
+		require.NoError(t, err, body)
+		assert.Equal(t, want, got, body)
+		standard, err := decodeStandard([]byte(body))
+		require.NoError(t, err)
+		assert.Equal(t, standard, value, "decoded as encoding/json does: %s", body)
+	}
+	v := (&RepeatedName{Pointer: "", Name: "status"}).Violation()
+	assert.Equal(t, `the key "status" appears twice in the body's object: a client may read either value (RFC 8259 section 4)`, v.String())
+	v = (&RepeatedName{Pointer: "/data", Name: "id"}).Violation()
+	assert.Equal(t, `/data: the key "id" appears twice in the object: a client may read either value (RFC 8259 section 4)`, v.String())
+}

@@ -63,12 +63,7 @@ var unsafeMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, 
 // area, then operation, then case.
 func Build(c *spec.Contract, cfg Config) []*Case {
 	ids := newIDSource(cfg.Seed)
-	contactPath := ""
-	// The configured contact is read through the operation the document says takes it, not
-	// whichever operation happens to take an id.
-	if op := configuredRead(c); op != nil && cfg.ContactID != "" {
-		contactPath = builder{op: op}.path(cfg.ContactID)
-	}
+	contactPath := contactPathOf(c, cfg)
 	var cases []*Case
 	for _, op := range c.Operations {
 		if !strings.EqualFold(op.Method, http.MethodGet) {
@@ -79,6 +74,9 @@ func Build(c *spec.Contract, cfg Config) []*Case {
 			cases = append(cases, b.authCases()...)
 		}
 		cases = append(cases, b.okCase())
+		if op.Input == "contact" {
+			cases = append(cases, b.knownUpperCaseCase())
+		}
 		for _, p := range op.Params {
 			cases = append(cases, b.paramCases(p)...)
 		}
@@ -89,6 +87,16 @@ func Build(c *spec.Contract, cfg Config) []*Case {
 		cases = append(cases, b.methodCases(c.PathMethods(op.Path))...)
 	}
 	return cases
+}
+
+// contactPathOf reads the configured contact, whose company the lists are compared with, or is
+// empty when no contact id was given. The contact is read through the operation the document says
+// takes it, not whichever operation happens to take an id.
+func contactPathOf(c *spec.Contract, cfg Config) string {
+	if op := configuredRead(c); op != nil && cfg.ContactID != "" {
+		return builder{op: op}.path(cfg.ContactID)
+	}
+	return ""
 }
 
 // CaseIDs are the ids of every case the suite builds, whatever the configuration: a case that
@@ -144,10 +152,38 @@ func (b builder) newCase(area, name string, expect int, title string, req Reques
 		Expect:    expect,
 		Operation: b.op,
 		Request:   req,
-		Checks:    append(common(), checks...),
+		Checks:    append(append(common(), checks...), b.tenantInvariants(req)...),
 		Unclaimed: b.cfg.Claim.unclaimed(b.op),
 		Strict:    b.cfg.Claim.StrictFor(b.op.ID),
 	}
+}
+
+// tenantInvariants hold of every 2xx answer to the operation, whatever the case sent: the record
+// is the one the path names, a list holds the token's company only. A server may leak only where
+// a case expects no record at all, or only under credentials or headers spelled another way, so
+// they are not the ok cases' alone.
+func (b builder) tenantInvariants(req Request) []Check {
+	if b.op.IDParam == "" {
+		return []Check{expectOneCompany(b.contactPath)}
+	}
+	// An id that is no UUID names no record: answering it at all is ID-003's finding.
+	id, ok := b.requestedID(req.Path)
+	if !ok || !spec.IsUUID(id) {
+		return nil
+	}
+	return []Check{expectRecordAskedFor(id)}
+}
+
+// requestedID is the id a path names, as the server reads it once unescaped.
+func (b builder) requestedID(path string) (string, bool) {
+	prefix, suffix, found := strings.Cut(b.op.Path, "{"+b.op.IDParam+"}")
+	raw, hasPrefix := strings.CutPrefix(path, prefix)
+	raw, hasSuffix := strings.CutSuffix(raw, suffix)
+	if !found || !hasPrefix || !hasSuffix {
+		return "", false
+	}
+	id, err := url.PathUnescape(raw)
+	return id, err == nil
 }
 
 // readablePath returns a path for cases that must be answered whatever the id: the configured

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/contacts-conformance/suite/spec"
 )
 
 // exchangeWith is a 200 answer whose probes all get the same answer or error.
@@ -112,4 +115,59 @@ func TestOffersBearerReadsChallengesNotQuotedStrings(t *testing.T) {
 	} {
 		assert.Equal(t, want, offersBearer(field), field)
 	}
+}
+
+// The record of any 2xx answer is the one the path names, UUIDs compared case-insensitively; an
+// answer with no record, or to an id that names none, is other requirements' business.
+func TestRecordAskedForIsJudgedOnEvery2xxAnswer(t *testing.T) {
+	const asked = "6f1c2a4e-8b3d-4c55-9e0a-2f7d9b1c3e40"
+	record := func(id string) string { return `{"status":"ok","message":"","data":{"id":"` + id + `"}}` }
+	for _, tt := range []struct {
+		name   string
+		asked  string
+		status int
+		body   string
+		actual string
+	}{
+		{"the record asked for", asked, http.StatusOK, record(asked), ""},
+		{"the record asked for, in upper case", strings.ToUpper(asked), http.StatusOK, record(asked), ""},
+		{"another record", asked, http.StatusOK, record("f0e1d2c3-b4a5-4968-8776-655443322110"), `data.id "f0e1d2c3-b4a5-4968-8776-655443322110": a different record than the one asked for`},
+		{"another record under a 203", asked, http.StatusNonAuthoritativeInfo, record("f0e1d2c3-b4a5-4968-8776-655443322110"), `data.id "f0e1d2c3-b4a5-4968-8776-655443322110": a different record than the one asked for`},
+		{"a record without an id", asked, http.StatusOK, `{"status":"ok","message":"","data":{}}`, `data.id missing: a different record than the one asked for`},
+		{"no record", asked, http.StatusOK, `{"status":"ok","message":"","data":null}`, ""},
+		{"an error", asked, http.StatusNotFound, record("f0e1d2c3-b4a5-4968-8776-655443322110"), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := expectRecordAskedFor(tt.asked).Verify(&Exchange{Status: tt.status, Body: []byte(tt.body)})
+			if tt.actual == "" {
+				assert.Nil(t, f)
+			} else if assert.NotNil(t, f) {
+				assert.Equal(t, tt.actual, f.Actual)
+			}
+		})
+	}
+}
+
+// Content-Type is a singleton: two fields fail ENV-003 even when the first is JSON.
+func TestTwoContentTypeFieldsFail(t *testing.T) {
+	ex := &Exchange{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json", "text/html"}}, Body: []byte(`{}`)}
+	f := expectJSONContentType.Verify(ex)
+	if assert.NotNil(t, f) {
+		assert.Equal(t, `2 Content-Type fields ("application/json", "text/html"): a client may read any of them (RFC 9110 section 5.3)`, f.Actual)
+	}
+	ex.Header = http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+	assert.Nil(t, expectJSONContentType.Verify(ex))
+}
+
+// A body whose object gives a name twice breaks the document, whatever its schema says of the
+// value decoded.
+func TestRepeatedNameFailsTheDocument(t *testing.T) {
+	ex := &Exchange{Status: http.StatusNotFound, Case: &Case{Operation: &spec.Operation{ID: "getContactById"}},
+		Body: []byte(`{"status":"ok","message":"contact not found","data":null,"status":"error"}`)}
+	f := expectSpec.Verify(ex)
+	if assert.NotNil(t, f) {
+		assert.Equal(t, []string{`the key "status" appears twice in the body's object: a client may read either value (RFC 8259 section 4)`}, f.Details)
+	}
+	ex = &Exchange{Status: http.StatusNotFound, Case: ex.Case, Body: []byte(`{"status":"error","message":"contact not found","data":null}`)}
+	assert.Nil(t, expectSpec.Verify(ex))
 }

@@ -157,14 +157,11 @@ func (b builder) validQuery(except *spec.Param) url.Values {
 	return q
 }
 
-// servedChecks are what a request answered 200 must show: the envelope, the records of the token's
-// company, their timestamps in order; for a read of one record, the record asked for.
+// servedChecks are what a request answered 200 must show: the envelope and the records'
+// timestamps in order. Which records they are (the one asked for, the token's company's) every
+// case of the operation checks, whatever it expects (tenantInvariants).
 func (b builder) servedChecks() []Check {
-	checks := []Check{expectOKEnvelope, expectTimeOrder}
-	if b.op.IDParam != "" {
-		return append(checks, expectSameRecord(b.cfg.ContactID))
-	}
-	return append(checks, expectOneCompany(b.contactPath))
+	return []Check{expectOKEnvelope, expectTimeOrder}
 }
 
 // sqlSuffix turns the known contact's id into one a server that reads a leading UUID and ignores
@@ -174,21 +171,25 @@ const sqlSuffix = "' OR '1'='1"
 // configuredIDCases are the cases built from the ids the user configures: another company's contact
 // answered like an unknown one, and the known contact's id made malformed.
 func (b builder) configuredIDCases() []*Case {
-	unknown := []string{b.pathWith(b.ids.next()), b.pathWith(b.ids.next())}
-	foreign := b.newCase("unknown-id", "foreign", http.StatusNotFound, "a contact of another company is answered 404",
-		Request{Path: b.pathWith(b.cfg.ForeignContactID), Auth: Bearer},
-		expectStatus(ReqForeignID, http.StatusNotFound), expectErrorEnvelope(), expectSameAsUnknown([2]string{unknown[0], unknown[1]}))
+	unknown := []string{b.ids.next(), b.ids.next()}
+	foreign := b.foreignCase("foreign", "a contact of another company is answered 404", b.cfg.ForeignContactID, unknown)
+	// The contract compares ids case-insensitively: a server that looks the tenant up on the id
+	// as written and the record on the id as parsed serves another company's contact to its
+	// upper-case spelling. The unknown ids it is compared with are spelled the same way.
+	upperUnknown := []string{strings.ToUpper(unknown[0]), strings.ToUpper(unknown[1])}
+	foreignUpper := b.foreignCase("foreign-upper-case", "a contact of another company, its id in upper case, is answered 404",
+		strings.ToUpper(b.cfg.ForeignContactID), upperUnknown)
+	// A second authentication path (the scheme matched in lower case by other code) may set no
+	// tenant, which only a request for another company's record shows.
+	foreignLower := b.foreignCase("foreign-lowercase-scheme", `a contact of another company, asked with the scheme in lower case ("bearer <token>"), is answered 404`,
+		b.cfg.ForeignContactID, nil)
+	foreignLower.Request.Auth = Auth{Template: "bearer {token}"}
 	suffixed := b.newCase("malformed-id", "known-id-sql-suffix", http.StatusBadRequest,
 		"the known contact's id with an SQL-injection suffix is rejected with 400 (404 tolerated), never 2xx or 5xx",
 		Request{Path: b.pathWith(b.cfg.ContactID + sqlSuffix), Auth: Bearer},
 		expectStatus(ReqMalformedIDSafe, http.StatusBadRequest, http.StatusNotFound), expectErrorEnvelope(), expectStatus(ReqMalformedID400, http.StatusBadRequest), expectNoServerError)
-	switch {
-	case !b.cfg.HaveToken:
-		foreign.Skip, suffixed.Skip = b.cfg.needToken(), b.cfg.needToken()
-	}
-	if b.cfg.ForeignContactID == "" {
-		foreign.Request.Path = b.op.Path
-		foreign.Skip = b.cfg.needForeign()
+	if !b.cfg.HaveToken {
+		suffixed.Skip = b.cfg.needToken()
 	}
 	if b.cfg.ContactID == "" {
 		// Built all the same, so that --list and a run count the same cases and a report shows
@@ -196,7 +197,44 @@ func (b builder) configuredIDCases() []*Case {
 		suffixed.Request.Path = b.pathWith(sqlSuffix)
 		suffixed.Skip = b.cfg.needContact()
 	}
-	return []*Case{foreign, suffixed}
+	return []*Case{foreign, foreignUpper, foreignLower, suffixed}
+}
+
+// foreignCase asks for another company's contact by the id given: 404 with the error envelope, and
+// when unknown ids are given (spelled as the id is), the answer they get.
+func (b builder) foreignCase(name, title, id string, unknown []string) *Case {
+	checks := []Check{expectStatus(ReqForeignID, http.StatusNotFound), expectErrorEnvelope()}
+	if len(unknown) == 2 {
+		checks = append(checks, expectSameAsUnknown([2]string{b.pathWith(unknown[0]), b.pathWith(unknown[1])}))
+	}
+	c := b.newCase("unknown-id", name, http.StatusNotFound, title, Request{Path: b.pathWith(id), Auth: Bearer}, checks...)
+	if !b.cfg.HaveToken {
+		c.Skip = b.cfg.needToken()
+	}
+	if b.cfg.ForeignContactID == "" {
+		c.Request.Path = b.op.Path
+		c.Skip = b.cfg.needForeign()
+	}
+	return c
+}
+
+// knownUpperCaseCase asks for the configured contact by its id in upper case. The contract makes
+// it the same id, so the answer is the same record; 404 is tolerated, since a server storing ids
+// as text finds nothing under the other spelling, and failing it would cost more than it finds.
+// Never another record (tenantInvariants), never a 5xx.
+func (b builder) knownUpperCaseCase() *Case {
+	checks := []Check{expectStatus(ReqOK, http.StatusOK, http.StatusNotFound), expectNoServerError, onStatus(http.StatusNotFound, expectErrorEnvelope())}
+	for _, c := range b.servedChecks() {
+		checks = append(checks, onStatus(http.StatusOK, c))
+	}
+	c := b.newCase("ok", "known-upper-case", http.StatusOK,
+		"the known contact's id in upper case is answered 200 with the same contact (404 tolerated: ids kept as text)",
+		Request{Path: b.pathWith(strings.ToUpper(b.cfg.ContactID)), Auth: Bearer}, checks...)
+	c.Skip = b.needsReadable()
+	if b.cfg.ContactID == "" {
+		c.Request.Path = b.op.Path
+	}
+	return c
 }
 
 // acceptVariants are the Accept headers a client may send; "" sends none.

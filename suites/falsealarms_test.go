@@ -198,6 +198,11 @@ func TestNoFalseAlarms(t *testing.T) {
 		})}, func(t *testing.T, srv *refserver.Server) {
 			assert.Equal(t, strings.ToUpper(srv.ContactID), srv.ContactID)
 		}},
+		{"ids looked up as text: a contact's id in upper case answered 404", refserver.Options{Quirks: []string{"case-sensitive-ids"}}, func(t *testing.T, srv *refserver.Server) {
+			require.NotEqual(t, strings.ToUpper(srv.ContactID), srv.ContactID, "the contact's id has hex letters to write in upper case")
+			assert.Equal(t, http.StatusOK, get(t, srv, "/contact/"+srv.ContactID, bearer(srv)).status)
+			assert.Equal(t, http.StatusNotFound, get(t, srv, "/contact/"+strings.ToUpper(srv.ContactID), bearer(srv)).status)
+		}},
 		{"empty lists", refserver.Options{Fixtures: fixtures(t, func(fx *refserver.Fixtures) {
 			fx.PhoneNumbers, fx.Campaigns, fx.WebhookFlows = nil, nil, nil
 		})}, func(t *testing.T, srv *refserver.Server) {

@@ -3,6 +3,7 @@ package suites_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -211,5 +212,42 @@ func TestGeneratedInputsRaiseNoFalseAlarm(t *testing.T) {
 		requireAllPass(t, results)
 		assert.Equal(t, suites.DefaultExplore, x.Inputs, "seed %d: every generated input sent", seed)
 		assert.Zero(t, x.ShrinkRequests)
+	}
+}
+
+// The tenant invariants hold of every answer the suite receives, not only of the ok cases': every
+// case of a read of one record checks the record is the one its path names (OK-002), every case of
+// a list that the list is the token's company's (LIST-003), the generated inputs included.
+func TestTenantInvariantsAreCheckedOnEveryCase(t *testing.T) {
+	contract := loadContract(t)
+	cfg := suites.CatalogueConfig
+	cases := append(suites.Build(contract, cfg), suites.Explore(contract, cfg, suites.DefaultExplore)...)
+	for _, c := range cases {
+		if c.Operation.IDParam == "" {
+			assert.Contains(t, c.Requirements(), suites.ReqListOneCompany, c.ID)
+			continue
+		}
+		id, err := url.PathUnescape(strings.TrimPrefix(c.Request.Path, "/contact/"))
+		require.NoError(t, err, c.ID)
+		if spec.IsUUID(id) {
+			assert.Contains(t, c.Requirements(), suites.ReqSameRecord, c.ID)
+		} else {
+			// An id that is no UUID names no record: a catalogue listing OK-002 there would
+			// claim a check that cannot fail.
+			assert.NotContains(t, c.Requirements(), suites.ReqSameRecord, c.ID)
+		}
+	}
+}
+
+// A leak on an Accept header the ok cases do not send is found by the generated inputs alone,
+// whatever the seed: LIST-003 judges their answers as it judges the fixed cases'.
+func TestGeneratedInputsFindALeakUnderAnotherAccept(t *testing.T) {
+	contract := loadContract(t)
+	for seed := int64(1); seed <= 5; seed++ {
+		results, _ := runExplore(t, contract, refserver.Options{Fault: "accept-other-company-phone-numbers"}, seed)
+		found := naming(results, engine.Fail, suites.ReqListOneCompany.ID)
+		if assert.NotEmpty(t, found, "seed %d: no generated input found the leak\n%s", seed, missed(results)) {
+			assert.Equal(t, "explore/list-003-2xx/listPhoneNumbers", found[0].ID)
+		}
 	}
 }

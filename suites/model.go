@@ -156,10 +156,11 @@ type Exchange struct {
 	Fresh func(path string) (*Probed, error)
 	// Notes are facts a check puts in the report without a finding, such as a check that had
 	// nothing to bite on.
-	Notes   []string
-	json    any
-	jsonErr error
-	decoded bool
+	Notes    []string
+	json     any
+	jsonErr  error
+	repeated *spec.RepeatedName
+	decoded  bool
 }
 
 // Probed is the answer to a probe.
@@ -172,10 +173,16 @@ type Probed struct {
 // JSON returns the decoded body, decoding it once.
 func (ex *Exchange) JSON() (any, error) {
 	if !ex.decoded {
-		ex.json, ex.jsonErr = spec.DecodeJSON(ex.Body)
+		ex.json, ex.repeated, ex.jsonErr = spec.DecodeJSONNames(ex.Body)
 		ex.decoded = true
 	}
 	return ex.json, ex.jsonErr
+}
+
+// RepeatedName is the first name an object of the body gives twice, or nil.
+func (ex *Exchange) RepeatedName() *spec.RepeatedName {
+	_, _ = ex.JSON()
+	return ex.repeated
 }
 
 // Check verifies one requirement on an exchange; a nil finding means it is met.

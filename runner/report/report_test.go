@@ -306,7 +306,7 @@ func TestCatalogue(t *testing.T) {
 		assert.Contains(t, out, "| `"+c.ID+"` |")
 	}
 	assert.Contains(t, out, "Every case also checks ENV-001, ENV-003, SPEC-001.")
-	assert.Contains(t, out, "| `auth/lowercase-scheme/getContactById` | the scheme in lower case (\"bearer \\<token\\>\") is accepted | AUTH-003 |")
+	assert.Contains(t, out, "| `auth/lowercase-scheme/getContactById` | the scheme in lower case (\"bearer \\<token\\>\") is accepted | AUTH-003, OK-002 |")
 }
 
 // A note on a passing case (a check that had nothing to bite on) reaches every report.

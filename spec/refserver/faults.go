@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -422,6 +423,21 @@ func envelopeFaults() []*Fault {
 		{Name: "content-type-text-plain", Area: "content-type", Catches: "ENV-003",
 			Description: "labels every JSON answer text/plain",
 			rewrite:     withContentType("text/plain; charset=utf-8")},
+		{Name: "content-type-twice", Area: "content-type", Catches: "ENV-003",
+			Description: "sends every answer with two Content-Type fields, application/json and text/html (a framework's default added beside the handler's)",
+			rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
+				if rep.header == nil {
+					rep.header = http.Header{}
+				}
+				rep.header["Content-Type"] = []string{"application/json; charset=utf-8", "text/html; charset=utf-8"}
+			}},
+		{Name: "error-status-key-twice", Area: "envelope", Catches: "SPEC-001",
+			Description: `writes errors with the key "status" twice, "ok" then "error" (an envelope concatenated by hand): a client may keep either`,
+			rewrite: when(isError, func(_ *Handler, _ *http.Request, rep *reply) {
+				env, _ := rep.body.(map[string]any)
+				message, _ := json.Marshal(env["message"])
+				rep.raw = []byte(`{"status":"ok","message":` + string(message) + `,"data":null,"status":"error"}`)
+			})},
 		{Name: "errors-problem-json", Area: "content-type", Catches: "ENV-003",
 			Description: "labels error answers application/problem+json (RFC 9457) though they carry the envelope",
 			rewrite:     when(isError, withContentType("application/problem+json"))},
@@ -468,19 +484,7 @@ func methodAndListFaults() []*Fault {
 			rewrite:     when(on(campaignRoute, http.StatusBadRequest), withStatus(http.StatusUnprocessableEntity))},
 		{Name: "list-other-company", Area: "list", Catches: "LIST-003",
 			Description: "lists campaigns of every company, another company's first (a tenant filter forgotten in the query)",
-			rewrite: when(on(campaignRoute, http.StatusOK), replaceWith(func(h *Handler, r *http.Request) *reply {
-				limit, _ := campaignLimit(r)
-				var foreign, own []map[string]any
-				for _, c := range h.fixtures.Campaigns {
-					if c["company_id"] == h.fixtures.CompanyID {
-						own = append(own, c)
-					} else {
-						foreign = append(foreign, c)
-					}
-				}
-				all := append(foreign, own...)
-				return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(all[:min(limit, len(all))], "campaigns")}
-			}))},
+			rewrite:     when(on(campaignRoute, http.StatusOK), everyCompanysCampaigns)},
 		{Name: "phone-numbers-of-another-company", Area: "list", Catches: "LIST-003",
 			Description: "lists another company's phone numbers only (the tenant taken from a stale cache), which no comparison among the items can see",
 			rewrite: when(on(phoneRoute, http.StatusOK), replaceWith(func(h *Handler, r *http.Request) *reply {
@@ -494,15 +498,95 @@ func methodAndListFaults() []*Fault {
 			}))},
 		{Name: "wrong-record", Area: "ok", Catches: "OK-002",
 			Description: "GET /contact/{id} answers with another contact of the same company",
-			rewrite: when(on(contactRoute, http.StatusOK), func(h *Handler, r *http.Request, rep *reply) {
-				_, asked, _ := h.resolve(r)
-				for _, id := range h.fixtures.OwnContactIDs() {
-					if !strings.EqualFold(id, asked) {
-						rep.body = envelope(h.fixtures.contact(id), "contact found")
-						return
-					}
-				}
+			rewrite:     when(on(contactRoute, http.StatusOK), anotherOwnContact)},
+	}
+}
+
+// everyCompanysCampaigns lists the campaigns of every company, another company's first.
+func everyCompanysCampaigns(h *Handler, r *http.Request, rep *reply) {
+	limit, _ := campaignLimit(r)
+	var foreign, own []map[string]any
+	for _, c := range h.fixtures.Campaigns {
+		if c["company_id"] == h.fixtures.CompanyID {
+			own = append(own, c)
+		} else {
+			foreign = append(foreign, c)
+		}
+	}
+	all := append(foreign, own...)
+	*rep = reply{status: http.StatusOK, header: http.Header{}, body: envelope(all[:min(limit, len(all))], "campaigns")}
+}
+
+// anotherOwnContact answers with a contact of the token's company other than the one asked for.
+func anotherOwnContact(h *Handler, r *http.Request, rep *reply) {
+	_, asked, _ := h.resolve(r)
+	for _, id := range h.fixtures.OwnContactIDs() {
+		if !strings.EqualFold(id, asked) {
+			rep.body = envelope(h.fixtures.contact(id), "contact found")
+			return
+		}
+	}
+}
+
+// lowerCaseScheme selects the requests whose credentials spell the scheme "bearer".
+func lowerCaseScheme(_ *Handler, r *http.Request, _ *reply) bool {
+	return strings.HasPrefix(r.Header.Get("Authorization"), "bearer ")
+}
+
+// otherAccept selects the requests whose Accept is anything but the usual application/json,
+// none included.
+func otherAccept(_ *Handler, r *http.Request, _ *reply) bool {
+	return r.Header.Get("Accept") != "application/json"
+}
+
+// upperCaseID selects the requests for a contact whose id has upper-case hex digits.
+func upperCaseID(h *Handler, r *http.Request, _ *reply) bool {
+	_, id, ok := h.resolve(r)
+	return ok && strings.ToLower(id) != id
+}
+
+func both(a, b func(h *Handler, r *http.Request, rep *reply) bool) func(h *Handler, r *http.Request, rep *reply) bool {
+	return func(h *Handler, r *http.Request, rep *reply) bool { return a(h, r, rep) && b(h, r, rep) }
+}
+
+// The faults that leak only under a spelling the plain request does not use: a scheme in lower
+// case, an Accept header of another kind, an id in upper case. Each is a second code path (a
+// middleware of its own, a cache keyed on a header, a lookup on the id as written) where the
+// tenant check was forgotten, which only a suite judging every answer, not only its ok cases',
+// sees.
+func spellingFaults() []*Fault {
+	return []*Fault{
+		{Name: "lowercase-scheme-other-company-campaigns", Area: "list", Catches: "LIST-003",
+			Description: `lists every company's campaigns when the scheme is spelled "bearer" (a second authentication path that sets no tenant)`,
+			rewrite:     when(both(on(campaignRoute, http.StatusOK), lowerCaseScheme), everyCompanysCampaigns)},
+		{Name: "lowercase-scheme-foreign-contact", Area: "ok", Catches: "OK-002",
+			Description: `answers GET /contact/{id} with another company's contact when the scheme is spelled "bearer"`,
+			rewrite: when(both(on(contactRoute, http.StatusOK), lowerCaseScheme), func(h *Handler, _ *http.Request, rep *reply) {
+				rep.body = envelope(h.fixtures.contact(h.fixtures.foreignContactID()), "contact found")
 			})},
+		{Name: "lowercase-scheme-no-tenant", Area: "unknown-id", Catches: "ID-002",
+			Description: `serves another company's contact when the scheme is spelled "bearer" (the second authentication path sets no tenant)`,
+			rewrite: when(both(onContactID(http.StatusNotFound, foreignContact), lowerCaseScheme), replaceWith(func(h *Handler, r *http.Request) *reply {
+				_, id, _ := h.resolve(r)
+				return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(h.fixtures.contact(id), "contact found")}
+			}))},
+		{Name: "accept-other-company-phone-numbers", Area: "list", Catches: "LIST-003",
+			Description: "lists another company's phone numbers among the company's when Accept is not exactly application/json (a cache keyed on Accept, filled for another tenant)",
+			rewrite: when(both(on(phoneRoute, http.StatusOK), otherAccept), replaceWith(func(h *Handler, r *http.Request) *reply {
+				return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(h.fixtures.PhoneNumbers, "phone numbers")}
+			}))},
+		{Name: "accept-wrong-record", Area: "ok", Catches: "OK-002",
+			Description: "answers GET /contact/{id} with another contact of the company when Accept is not exactly application/json",
+			rewrite:     when(both(on(contactRoute, http.StatusOK), otherAccept), anotherOwnContact)},
+		{Name: "foreign-id-served-upper-case", Area: "unknown-id", Catches: "ID-002",
+			Description: "serves another company's contact when its id is written in upper case (the tenant checked on the id as written, the record found on the id as parsed)",
+			rewrite: when(both(onContactID(http.StatusNotFound, foreignContact), upperCaseID), replaceWith(func(h *Handler, r *http.Request) *reply {
+				_, id, _ := h.resolve(r)
+				return &reply{status: http.StatusOK, header: http.Header{}, body: envelope(h.fixtures.contact(id), "contact found")}
+			}))},
+		{Name: "wrong-record-upper-case", Area: "ok", Catches: "OK-002",
+			Description: "answers a contact's id written in upper case with another contact of the company",
+			rewrite:     when(both(on(contactRoute, http.StatusOK), upperCaseID), anotherOwnContact)},
 	}
 }
 
@@ -513,6 +597,7 @@ func init() {
 	register(envelopeFaults()...)
 	register(methodAndListFaults()...)
 	register(inputFaults()...)
+	register(spellingFaults()...)
 }
 
 // requests selects the replies to the requests the predicate picks, on the route ("" for any).

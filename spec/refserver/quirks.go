@@ -20,6 +20,14 @@ type Quirk struct {
 
 // quirks are applied in this order; gzip comes last, since it encodes the finished body.
 var quirks = []*Quirk{
+	{Name: "case-sensitive-ids", Description: "ids are looked up as text, exactly as written: a contact's id in upper case matches nothing and is answered 404",
+		rewrite: func(h *Handler, r *http.Request, rep *reply) {
+			if rt, id, ok := h.resolve(r); ok && rt.template == contactRoute && rep.status == http.StatusOK {
+				if c := h.fixtures.contact(id); c != nil && c["id"] != id {
+					*rep = *errorReply(http.StatusNotFound, "contact not found")
+				}
+			}
+		}},
 	{Name: "extra-keys", Description: "every JSON object of every answer, the envelope and error envelopes included, carries an undocumented key",
 		rewrite: func(_ *Handler, _ *http.Request, rep *reply) {
 			rep.body = copyJSON(rep.body, func(node any) any {

@@ -267,3 +267,16 @@ func TestRedactorFragmentsLeaveTheSuiteTextAlone(t *testing.T) {
 	r := NewRedactor("Reference-Token")
 	assert.Equal(t, `"[REDACTED]..." and "...[REDACTED]"`, r.String(`"Refer..." and "...e-Token"`), "a fragment a server shows still goes")
 }
+
+// A signing key is redacted whole in every spelling, but the start every key of its kind shares
+// (the PEM armour, the PKCS#8 header in hex) is no fragment of it: a contact id holding "302e"
+// stays whole in a signed report.
+func TestRedactorKeysAreRedactedWhole(t *testing.T) {
+	const pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBm2v3wE7yTnQ0xQk5bq1M0kNwLxk3V0k2fL3T0y5pZg\n-----END PRIVATE KEY-----"
+	const der = "302e020100300506032b6570042204201"
+	r := NewRedactor("tok-SECRET-9f8e7d6c5b4a")
+	r.AddWhole(pem, der)
+	assert.Equal(t, "key [REDACTED] and [REDACTED]", r.String("key "+pem+" and "+der))
+	text := "contact 6f1c2a4e-302e-4c55-9e0a-2f7d9b1c3e40, -----BEGIN CERTIFICATE-----"
+	assert.Equal(t, text, r.String(text))
+}

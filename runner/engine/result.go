@@ -190,6 +190,13 @@ func NewRedactor(token string, extra ...string) *Redactor {
 	return r
 }
 
+// AddWhole redacts secrets in every spelling, but not their fragments: for a signing key, whose
+// encodings start with the same public bytes for every key of its kind (the PEM armour, the
+// PKCS#8 header), a fragment would redact ordinary text and shows nothing of the key.
+func (r *Redactor) AddWhole(secrets ...string) {
+	r.add(nil, secrets)
+}
+
 // AddToken redacts a token and what the suites derive from it.
 func (r *Redactor) AddToken(token string) {
 	// The suites also send the token minus its last character, with its first or its last

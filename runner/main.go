@@ -101,7 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 	}
 	// Every byte the runner prints passes through the redactor, whatever produced it.
-	redactor := engine.NewRedactor(cfg.Token, slices.Concat(cfg.Redact, key.Secrets())...)
+	redactor := engine.NewRedactor(cfg.Token, cfg.Redact...)
+	redactor.AddWhole(key.Secrets()...)
 	stdout = &redactingWriter{w: stdout, r: redactor}
 	stderr = &redactingWriter{w: stderr, r: redactor}
 

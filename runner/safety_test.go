@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -327,4 +328,74 @@ func TestSafetyFlagsCannotBeMisused(t *testing.T) {
 			assert.Equal(t, tt.wantErr+"\n", o.stderr)
 		})
 	}
+}
+
+// A server that shows fragments of the token (a masked prefix, the start and the last four, the
+// token split in two strings) gets none of them shown in any output.
+func TestFragmentsOfTheTokenNeverLeak(t *testing.T) {
+	const token = "tok-SECRET-9f8e7d6c5b4a"
+	h, err := refserver.NewHandler(refserver.Options{Token: token})
+	require.NoError(t, err)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		_, sent, _ := strings.Cut(auth, " ")
+		sent = strings.TrimPrefix(cmp.Or(sent, auth), "Bearer")
+		if len(sent) >= 8 {
+			w.Header().Set("X-Echo-Prefix", "invalid token "+sent[:6]+"...")
+			w.Header().Set("X-Echo-Masked", sent[:4]+"****"+sent[len(sent)-4:])
+		}
+		if strings.HasPrefix(r.URL.Path, "/phone_number") {
+			half := len(auth) / 2
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = io.WriteString(w, `you sent ["`+auth[:half]+`","`+auth[half:]+`"]`)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	ref, err := refserver.Start(refserver.Options{Token: token})
+	require.NoError(t, err)
+	ref.Close() // only its ids are needed
+	dir := t.TempDir()
+	o := runWith(t, map[string]string{"CONFORMANCE_TOKEN": token}, "--base-url", front.URL, "--contact-id", ref.ContactID,
+		"--foreign-contact-id", ref.ForeignContactID, "-v", "--out", dir)
+	require.Equal(t, exitFailures, o.code, o.stderr)
+	outputs := map[string]string{"stdout": o.stdout, "stderr": o.stderr}
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f.Name()))
+		require.NoError(t, err)
+		outputs[f.Name()] = string(b)
+	}
+	assert.Contains(t, outputs["results.json"], `"X-Echo-Masked": "[REDACTED]****[REDACTED]"`, "the fragments reached the report, redacted")
+	assert.Contains(t, o.stdout, `you sent [\"[REDACTED]\",\"[REDACTED]\"]`, "the split token reached the output, redacted")
+	for name, text := range outputs {
+		assert.Empty(t, fragmentsStandingAlone(text, token), "%s shows fragments of the token", name)
+	}
+}
+
+// fragmentsStandingAlone lists the prefixes and suffixes of secret, 4 bytes or more, that text
+// shows with no ASCII letter or digit on either side.
+func fragmentsStandingAlone(text, secret string) []string {
+	word := func(i int) bool {
+		return i >= 0 && i < len(text) && (text[i] >= 'a' && text[i] <= 'z' || text[i] >= 'A' && text[i] <= 'Z' || text[i] >= '0' && text[i] <= '9')
+	}
+	var found []string
+	for n := 4; n <= len(secret); n++ {
+		for _, fragment := range []string{secret[:n], secret[len(secret)-n:]} {
+			for at := 0; ; at++ {
+				k := strings.Index(text[at:], fragment)
+				if k < 0 {
+					break
+				}
+				at += k
+				if !word(at-1) && !word(at+n) {
+					found = append(found, text[max(0, at-30):min(len(text), at+n+30)])
+				}
+			}
+		}
+	}
+	return found
 }

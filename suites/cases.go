@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -227,6 +228,24 @@ var authRejections = []struct {
 	// letters of the other case cannot be varied, and the engine skips the case.
 	{"token-upper-case", "the right token in upper case", Auth{Template: "Bearer {token-upper}"}, true},
 	{"token-lower-case", "the right token in lower case", Auth{Template: "Bearer {token-lower}"}, true},
+}
+
+// AuthSchemes are the authorization schemes the cases send (Bearer, Basic, Token): words the suite
+// writes itself in titles, request views and reproduction commands, whatever the token.
+func AuthSchemes() []string {
+	templates := []string{Bearer.Template}
+	for _, r := range authRejections {
+		templates = append(templates, r.auth.Template)
+	}
+	var schemes []string
+	for _, t := range templates {
+		scheme, _, _ := strings.Cut(t, " ")
+		scheme, _, _ = strings.Cut(scheme, "{")
+		if scheme != "" && !slices.Contains(schemes, scheme) {
+			schemes = append(schemes, scheme)
+		}
+	}
+	return schemes
 }
 
 func (b builder) authCases() []*Case {

@@ -130,7 +130,7 @@ func TestRedactorAtCuts(t *testing.T) {
 		{`body "Unauthorized: Bearer abc/[…]"`, `body "Unauthorized: Bearer [REDACTED][…]"`},
 		{`body "Unauthorized: Bearer abc[…]"`, `body "Unauthorized: Bearer […]"`},
 		{`"access_token=a[…]`, `"access_token=[…]`},
-		{`hook zq-web[…] and zq[…]`, `hook [REDACTED][…] and […]`},
+		{`value zq-web[…] and zq[…]`, `value [REDACTED][…] and […]`},
 		{`Location "/login?t=abc%2Fdef%2B[…]"`, `Location "/login?t=[REDACTED][…]"`},
 		{`already redacted: [REDACTED] and [REDAC[…]`, `already redacted: [REDACTED] and […]`},
 		{`[REDACTED][…]`, `[REDACTED][…]`},
@@ -207,4 +207,76 @@ func TestRedactorFindsSecretsSpelledCharacterByCharacter(t *testing.T) {
 		assert.Equal(t, `{"x":"[REDACTED]"}`, got, name)
 	}
 	assert.Equal(t, `plain \u0041 &#66; 100% ordinary`, r.String(`plain \u0041 &#66; 100% ordinary`), "escapes that spell no secret are left alone")
+}
+
+// A fragment of a secret standing alone, a prefix or a suffix of 4 bytes or more, is redacted;
+// inside a longer word, or shorter, it is left alone; a second pass changes nothing.
+func TestRedactorRedactsFragmentsStandingAlone(t *testing.T) {
+	const token = "tok-SECRET-9f8e7d6c5b4a"
+	r := NewRedactor(token, "sk_test_51HxYzAbCdEf1234", "abcd-efgh-1234", "ab1-Zq9x7")
+	tests := []struct{ name, in, want string }{
+		{"a masked prefix", `{"message":"invalid token tok-SE..."}`, `{"message":"invalid token [REDACTED]..."}`},
+		{"a suffix", "the token ending 6c5b4a is unknown", "the token ending [REDACTED] is unknown"},
+		{"split in two strings", `["tok-SECRET-","9f8e7d6c5b4a"]`, `["[REDACTED]","[REDACTED]"]`},
+		{"a prefix and the last four", "key sk_test_****1234 rejected", "key [REDACTED]****[REDACTED] rejected"},
+		{"a prefix and a suffix of two secrets", "got tok-SECRET-5b4a", "got [REDACTED]-[REDACTED]"},
+		{"a prefix standing alone only once the suffix next to it is redacted", "got ab1-q9x7", "got [REDACTED][REDACTED]"},
+		{"glued to the scheme", `"Bearertok-SECR"`, `"Bearer[REDACTED]"`},
+		{"the end of the token the suite sends with an x appended", `"f8e7d6c5b4ax"`, `"[REDACTED]"`},
+		{"shorter than 4 bytes", "tok... 4a", "tok... 4a"},
+		{"inside a longer word", "abcdefgh, xabcd-e, 1234567", "abcdefgh, xabcd-e, 1234567"},
+		{"a prefix that is only punctuation", "a----b", "a----b"},
+		{"the mark itself", "[REDACTED] REDACTED", "[REDACTED] REDACTED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := r.String(tt.in)
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, got, r.String(got), "a second pass changes nothing")
+		})
+	}
+}
+
+// The case variants of a secret are redacted only whole, and the mark never makes a fragment: a
+// secret ending in REDACTED, or in upper case, leaves the mark and ordinary words alone.
+func TestRedactorFragmentsOfVariantsAndTheMark(t *testing.T) {
+	r := NewRedactor("x-REDACTED", "----PEM-armour----")
+	for _, text := range []string{"[REDACTED]", "a [REDACTED] b [REDACTED]", "| ---- | ----- |"} {
+		assert.Equal(t, text, r.String(text))
+	}
+	r = NewRedactor("Upper-Lower-Case")
+	assert.Equal(t, "upper-lower: [REDACTED]", r.String("upper-lower: upper-lower-case"), "whole, the variant is redacted")
+	assert.Equal(t, "upper-lower and UPPER", r.String("upper-lower and UPPER"), "its fragments are not")
+}
+
+// The tokens the tests and make run use, Reference-Token (the reference server's), token-0123 and
+// a-rotated-token, leave the suite's own text as it is: the word token and the Token scheme.
+func TestRedactorFragmentsLeaveTheSuiteTextAlone(t *testing.T) {
+	for _, token := range []string{"Reference-Token", "token-0123", "a-rotated-token"} {
+		r := NewRedactor(token)
+		for _, text := range []string{
+			"PASS  auth/token-scheme/getContactById  the right token under the Token scheme is rejected with 401",
+			`reproduce: curl -sS -i 'http://127.0.0.1:1/contact/x' -H 'Authorization: Token '"${CONFORMANCE_TOKEN}"`,
+			`{"Authorization": "Token ${CONFORMANCE_TOKEN}"}`,
+			"runner: give one of --token and --token-command; the deadline passed (the token was not sent)",
+			"the reference server's token; tokens, token-like references and a Tokenizer",
+		} {
+			assert.Equal(t, text, r.String(text), token)
+		}
+	}
+	r := NewRedactor("Reference-Token")
+	assert.Equal(t, `"[REDACTED]..." and "...[REDACTED]"`, r.String(`"Refer..." and "...e-Token"`), "a fragment a server shows still goes")
+}
+
+// A signing key is redacted whole in every spelling, but the start every key of its kind shares
+// (the PEM armour, the PKCS#8 header in hex) is no fragment of it: a contact id holding "302e"
+// stays whole in a signed report.
+func TestRedactorKeysAreRedactedWhole(t *testing.T) {
+	const pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBm2v3wE7yTnQ0xQk5bq1M0kNwLxk3V0k2fL3T0y5pZg\n-----END PRIVATE KEY-----"
+	const der = "302e020100300506032b6570042204201"
+	r := NewRedactor("tok-SECRET-9f8e7d6c5b4a")
+	r.AddWhole(pem, der)
+	assert.Equal(t, "key [REDACTED] and [REDACTED]", r.String("key "+pem+" and "+der))
+	text := "contact 6f1c2a4e-302e-4c55-9e0a-2f7d9b1c3e40, -----BEGIN CERTIFICATE-----"
+	assert.Equal(t, text, r.String(text))
 }

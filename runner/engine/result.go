@@ -174,6 +174,10 @@ type Redactor struct {
 	// longestStart is the longest end of a text that can be the start of one of them.
 	starts       [256][]string
 	longestStart int
+	// fragmentStarts and fragmentEnds index the secrets as given (not their case variants) by
+	// their first and their last byte, for fragments; longestSecret is the longest of them.
+	fragmentStarts, fragmentEnds [256][]string
+	longestSecret                int
 }
 
 // NewRedactor redacts the token, what the suites derive from it, and the extra values, each in
@@ -181,27 +185,49 @@ type Redactor struct {
 // XML-escaped, and in base64 (see secretSpellings).
 func NewRedactor(token string, extra ...string) *Redactor {
 	r := &Redactor{}
-	r.add(extra...)
+	r.add(extra, nil)
 	r.AddToken(token)
 	return r
+}
+
+// AddWhole redacts secrets in every spelling, but not their fragments: for a signing key, whose
+// encodings start with the same public bytes for every key of its kind (the PEM armour, the
+// PKCS#8 header), a fragment would redact ordinary text and shows nothing of the key.
+func (r *Redactor) AddWhole(secrets ...string) {
+	r.add(nil, secrets)
 }
 
 // AddToken redacts a token and what the suites derive from it.
 func (r *Redactor) AddToken(token string) {
 	// The suites also send the token minus its last character, with its first or its last
 	// character replaced, and in upper and lower case; a server may echo any of them back.
-	r.add(token, strings.ToUpper(token), strings.ToLower(token))
+	asGiven := []string{token}
 	if len(token) > 4 {
-		r.add(token[:len(token)-1], token[1:])
+		cut, rest := token[:len(token)-1], token[1:]
+		// Each of the last three holds one of the first three whole, but not each of its
+		// fragments: a server splitting the token with the x appended shows "…5b4ax".
+		asGiven = append(asGiven, cut, rest, token+"x", cut+"x", "x"+rest)
 	}
+	// The case variants are redacted only whole: their fragments would match the suite's own
+	// words (the lower case of Reference-Token ends in the "-token" of --token-command).
+	r.add(asGiven, []string{strings.ToUpper(token), strings.ToLower(token)})
 }
 
-func (r *Redactor) add(values ...string) {
+// add redacts the secrets asGiven, whole and their fragments (see fragments), and the variants
+// of them, whole only.
+func (r *Redactor) add(asGiven, variants []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range values {
+	for _, s := range slices.Concat(asGiven, variants) {
 		if s != "" {
 			r.secrets = append(r.secrets, s)
+		}
+	}
+	for _, s := range asGiven {
+		if len(s) >= minWordFragment && !slices.Contains(r.fragmentStarts[s[0]], s) {
+			r.fragmentStarts[s[0]] = append(r.fragmentStarts[s[0]], s)
+			r.fragmentEnds[s[len(s)-1]] = append(r.fragmentEnds[s[len(s)-1]], s)
+			r.longestSecret = max(r.longestSecret, len(s))
 		}
 	}
 	seen := map[string]bool{}
@@ -243,8 +269,8 @@ const minFragment = 8
 // query or path); JSON-escaped and XML-escaped (the report encoders' own spelling, should a raw
 // secret ever reach them); and base64 in the standard and URL alphabets. A secret base64-encoded
 // inside a larger blob is spelled three ways, one per alignment of its first byte, each without
-// the characters it shares with its neighbours. Other transformations (hex, hashes, case changes,
-// a fragment of the secret) are not recognised.
+// the characters it shares with its neighbours. Other transformations (hex, hashes, case changes)
+// are not recognised; a fragment of a secret is, as is, when it stands alone (see fragments).
 func secretSpellings(secret string) []string {
 	// Go-quoted too: the checks quote what a server sent with %q.
 	quoted := strconv.Quote(secret)
@@ -289,7 +315,19 @@ func (r *Redactor) String(s string) string {
 	if r.replacer == nil {
 		return s
 	}
-	return r.atCuts(r.unescaped(r.replacer.Replace(s)))
+	s = r.atCuts(r.unescaped(r.replacer.Replace(s)))
+	for {
+		var redacted bool
+		if s, redacted = r.fragments(s); !redacted || !strings.Contains(s, spec.CutMark) {
+			return s
+		}
+		// A fragment redacted just before a cut mark changes what atCuts sees there.
+		again := r.atCuts(s)
+		if again == s {
+			return s
+		}
+		s = again
+	}
 }
 
 // Cut returns the first n bytes of b, redacted, and whether anything was cut. It redacts before it

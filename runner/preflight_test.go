@@ -106,6 +106,30 @@ func authFirst(_ *target, next http.Handler) http.Handler {
 	})
 }
 
+// oneNotFound answers every 404 with the same envelope, an unknown contact's and a path's that is
+// not there alike, as many frameworks' default handlers do.
+func oneNotFound(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		body := rec.Body.Bytes()
+		if rec.Code == http.StatusNotFound {
+			body = []byte(`{"status":"error","message":"Not Found","data":null}`)
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+	})
+}
+
+// authFirstOneNotFound is authFirst in front of a server that answers every 404 alike.
+func authFirstOneNotFound(tg *target, next http.Handler) http.Handler {
+	return authFirst(tg, oneNotFound(next))
+}
+
 type verdictFile struct {
 	Verdict   string `json:"verdict"`
 	Preflight struct {
@@ -163,7 +187,23 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
 			},
 			want: func(tg *target) string {
-				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
+				return "runner: preflight: nothing shows that " + strings.TrimSuffix(tg.url, "/v1") + " serves this API: GET /contact/"
+			}, sent: -1, tokenSent: true},
+		{name: "the same, the messages ending in a request id of their own",
+			opts: refserver.Options{Prefix: "/v1", Quirks: []string{"request-id-in-message"}}, front: authFirst,
+			args: func(tg *target) []string {
+				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
+			},
+			want: func(tg *target) string {
+				return "runner: preflight: nothing shows that " + strings.TrimSuffix(tg.url, "/v1") + " serves this API: GET /contact/"
+			}, sent: -1, tokenSent: true},
+		{name: "the same, every 404 alike",
+			opts: refserver.Options{Prefix: "/v1"}, front: authFirstOneNotFound,
+			args: func(tg *target) []string {
+				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
+			},
+			want: func(tg *target) string {
+				return "runner: preflight: nothing shows that " + strings.TrimSuffix(tg.url, "/v1") + " serves this API: GET /contact/"
 			}, sent: -1, tokenSent: true},
 		{name: "the same, with a contact id",
 			opts: refserver.Options{Prefix: "/v1"}, front: authFirst,
@@ -171,7 +211,7 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--foreign-contact-id", ""), "--profile", "contacts")
 			},
 			want: func(tg *target) string {
-				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/" + tg.contact + " was answered 404 Not Found"
+				return "runner: preflight: nothing shows that " + strings.TrimSuffix(tg.url, "/v1") + " serves this API: GET /contact/" + tg.contact + " was answered 404 Not Found"
 			}, sent: -1, tokenSent: true},
 		{name: "http:// to a TLS port", tls: true,
 			args: func(tg *target) []string {
@@ -355,10 +395,19 @@ func TestTokenExpiringMidRunIsNoFailure(t *testing.T) {
 // collections is served, with or without a contact to read; the path no API has is read with the
 // token only when the answer without it cannot tell.
 func TestAClaimWithoutCollectionsIsServedBehindAnyFront(t *testing.T) {
-	for name, front := range map[string]func(*target, http.Handler) http.Handler{"a gateway asking for credentials everywhere": authFirst, "paths looked at first": nil} {
+	for name, front := range map[string]func(*target, http.Handler) http.Handler{
+		"a gateway asking for credentials everywhere":                  authFirst,
+		"a gateway asking for credentials everywhere, every 404 alike": authFirstOneNotFound,
+		"a gateway asking for credentials everywhere, request ids":     authFirst,
+		"paths looked at first":                                        nil,
+	} {
+		opts := refserver.Options{Prefix: "/v1"}
+		if strings.HasSuffix(name, "request ids") {
+			opts.Quirks = []string{"request-id-in-message"}
+		}
 		for _, contact := range []string{"with a contact id", "without ids"} {
 			t.Run(name+", "+contact, func(t *testing.T) {
-				tg := newTarget(t, refserver.Options{Prefix: "/v1"}, front, false)
+				tg := newTarget(t, opts, front, false)
 				args := flags(tg, "--foreign-contact-id", "")
 				if contact == "without ids" {
 					args = flags(tg, "--contact-id", "", "--foreign-contact-id", "")

@@ -28,6 +28,10 @@ const (
 	// ReadUnknown reads an unknown id with the valid credentials: the one read that can show the
 	// token accepted when the claim holds no collection and no contact is configured.
 	ReadUnknown ReadRole = "unknown"
+	// ReadMethod is a method case's request (another method on an unknown id), sent by the
+	// preflight only when the reads of ids cannot tell the API from a path that is not there: a
+	// route answers it 405, a missing path 404. It goes out once; its case takes the answer.
+	ReadMethod ReadRole = "method"
 	// ReadAbsent reads a path the API cannot have, to tell whether an answer is the route's own or
 	// one the server gives on any path (see AbsentRead).
 	ReadAbsent ReadRole = "absent"
@@ -174,9 +178,12 @@ func PreflightReads(c *spec.Contract, cfg Config) []Read {
 // requests of that operation's first case answered 401 without credentials and of its first case
 // answered 404 with them, so that no request is sent twice.
 func idReads(c *spec.Contract, cfg Config) []Read {
-	var anonymous, unknown *Case
+	var anonymous, unknown, method *Case
 	for _, cs := range Build(c, cfg) {
 		op := cs.Operation
+		if method == nil && anonymous != nil && op == anonymous.Operation && cs.Area == "methods" && cs.Unclaimed == "" && cs.Request.Method != http.MethodGet {
+			method = cs
+		}
 		switch {
 		case cs.Unclaimed != "" || op.Method != http.MethodGet || op.IDParam == "" || !op.Secured || cs.Request.Query != nil || cs.Request.Header != nil:
 		case anonymous == nil && cs.Expect == http.StatusUnauthorized && cs.Request.Auth.Omit:
@@ -191,6 +198,9 @@ func idReads(c *spec.Contract, cfg Config) []Read {
 	reads := []Read{{Role: ReadAnonymous, Operation: anonymous.Operation, Request: anonymous.Request}}
 	if unknown != nil && cfg.ContactID == "" && cfg.HaveToken {
 		reads = append(reads, Read{Role: ReadUnknown, Operation: unknown.Operation, Request: unknown.Request, Input: cfg.Names.contact()})
+	}
+	if method != nil && cfg.HaveToken {
+		reads = append(reads, Read{Role: ReadMethod, Operation: method.Operation, Request: method.Request})
 	}
 	return reads
 }

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -113,6 +114,15 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		}
 		reads = reads[1:]
 	}
+	// A method read goes out only when the other reads leave the route in doubt (see routeOf).
+	var methods []suites.Read
+	reads = slices.DeleteFunc(slices.Clone(reads), func(r suites.Read) bool {
+		if r.Role == suites.ReadMethod {
+			methods = append(methods, r)
+			return true
+		}
+		return false
+	})
 	answers := make([]*preflightAnswer, len(reads))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, e.opts.Concurrency)
@@ -126,7 +136,7 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		}()
 	}
 	wg.Wait()
-	if e.judgeServed(p, answers, anonymous, e.routeOf(ctx, answers, anonymous)) {
+	if e.judgeServed(p, answers, anonymous, e.routeOf(ctx, answers, anonymous, methods)) {
 		return p
 	}
 	authed := byRole(answers, suites.ReadCollection, suites.ReadContact, suites.ReadForeign, suites.ReadUnknown)
@@ -342,11 +352,15 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous
 	if route.anyPath {
 		hint := "if it is right, " + first.read.Input + " is no record the token can read"
 		if first.read.Role == suites.ReadUnknown {
-			hint = "if it is right, " + first.read.Input + " gives the preflight a record to read"
+			hint = "if it is right, " + first.read.Input + " gives the preflight a record to read, and the suite can tell"
 		}
-		p.fail("base-url", "%s does not serve this API: %s was answered %s, as was %s, a path no API has (and credentials are asked for on every path), "+
-			"so nothing shows that %s is there: the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1); %s",
-			e.baseText(), first.line(), e.describe(first), route.absent.line(), first.read.Operation.ID, hint)
+		method := ""
+		if m := route.method; m != nil {
+			method = fmt.Sprintf(", and %s %s was answered %d %s, not 405", m.read.Request.Method, m.read.Request.Path, m.ex.Status, http.StatusText(m.ex.Status))
+		}
+		p.fail("base-url", "nothing shows that %s serves this API: %s was answered %s, as was %s, a path no API has, credentials are asked for on every path%s: "+
+			"the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1); %s",
+			e.baseText(), first.line(), e.describe(first), route.absent.line(), method, hint)
 		return true
 	}
 	p.fail("base-url", "%s does not serve this API: %s was answered %s: %s", e.baseText(), first.line(), e.describe(first), e.likelyCause(answers))
@@ -359,6 +373,8 @@ type routeEvidence struct {
 	// the same as that path's: nothing shows the route. absent is then the credentialed read.
 	anyPath bool
 	absent  *preflightAnswer
+	// method is the answer to another method on an unknown id, when it was asked and was no 405.
+	method *preflightAnswer
 }
 
 // routeOf tells, when it decides, whether the 401 without credentials was the route's own: when no
@@ -366,8 +382,10 @@ type routeEvidence struct {
 // gateway gives it on any path, a wrong path prefix included. A path no API has is read without
 // credentials (the token is not sent when that answer is not a 401 too) and then with them, shaped
 // like the first id's read: when every id read was answered as that path was, the ids' answers
-// are no route's. Any doubt (a read that got no answer) leaves the 401 as the sign it was before.
-func (e *Engine) routeOf(ctx context.Context, answers []*preflightAnswer, anonymous *preflightAnswer) routeEvidence {
+// are no route's, unless another method on an unknown id (a case's request, sent once) is
+// answered 405, which only a route gives. Any doubt (a read that got no answer) leaves the 401
+// as the sign it was before.
+func (e *Engine) routeOf(ctx context.Context, answers []*preflightAnswer, anonymous *preflightAnswer, methods []suites.Read) routeEvidence {
 	if anonymous == nil || anonymous.ex == nil || anonymous.ex.Status != http.StatusUnauthorized || len(byRole(answers, suites.ReadCollection)) > 0 {
 		return routeEvidence{}
 	}
@@ -382,15 +400,29 @@ func (e *Engine) routeOf(ctx context.Context, answers []*preflightAnswer, anonym
 	if absent.ex == nil || slices.ContainsFunc(ids, func(a *preflightAnswer) bool { return !answeredAlike(a, absent) }) {
 		return routeEvidence{}
 	}
-	return routeEvidence{anyPath: true, absent: absent}
+	evidence := routeEvidence{anyPath: true, absent: absent}
+	for _, m := range methods {
+		a := e.preflightRead(ctx, m)
+		if a.ex != nil && a.ex.Status == http.StatusMethodNotAllowed {
+			return routeEvidence{}
+		}
+		if a.ex != nil {
+			evidence.method = a
+		}
+	}
+	return evidence
 }
 
 // answeredAlike reports whether two reads got the same answer but for the paths they asked for: the
-// same status, and the same message (the envelope's, or the whole body) once each read's path and
-// its longer segments (ids) are taken out of it.
+// same status, and the same message (the envelope's, or the whole body) once each read's path, its
+// longer segments (ids) and every word holding a digit (a request id, a time) are taken out of it.
 func answeredAlike(a, b *preflightAnswer) bool {
 	return a.ex.Status == b.ex.Status && a.pathless() == b.pathless()
 }
+
+// wordWithDigit is a run of word characters holding a digit: what differs from one answer to the
+// next in a message that is otherwise the same.
+var wordWithDigit = regexp.MustCompile(`[\w-]*\d[\w-]*`)
 
 func (a *preflightAnswer) pathless() string {
 	text := string(a.ex.Body)
@@ -411,7 +443,7 @@ func (a *preflightAnswer) pathless() string {
 	for _, w := range words {
 		text = replaceFold(text, w, "{}")
 	}
-	return text
+	return wordWithDigit.ReplaceAllString(text, "{}")
 }
 
 // replaceFold replaces every occurrence of old in s, compared in ASCII case-insensitively (a

@@ -124,10 +124,14 @@ func decodeStandard(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var value any
 	if err := dec.Decode(&value); err != nil {
+		if bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
+			return nil, fmt.Errorf("the body is not JSON: it starts with a byte-order mark (U+FEFF), which JSON text must not (RFC 8259 section 8.1) (starts with %q)", preview(body))
+		}
 		return nil, fmt.Errorf("the body is not JSON: %v (starts with %q)", err, preview(body))
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("the body is not JSON: it holds more than one value (starts with %q)", preview(body))
+		return nil, fmt.Errorf("the body is not JSON: more follows its first value, which ends at byte %d (starts with %q)", end, preview(body))
 	}
 	return value, nil
 }

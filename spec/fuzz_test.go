@@ -55,7 +55,8 @@ func TestDecodeJSONRefusesHostileBodies(t *testing.T) {
 	tests := []struct{ body, want string }{
 		{strings.Repeat("[", 65) + strings.Repeat("]", 65), "the body nests JSON more than 64 levels deep; the suite does not decode it further"},
 		{"{\"m\":\"\xff\"}", "the body is not valid UTF-8 (first invalid byte at offset 6); JSON text must be UTF-8 (RFC 8259 section 8.1)"},
-		{`{"a":1}{"b":2}`, `the body is not JSON: it holds more than one value (starts with "{\"a\":1}{\"b\":2}")`},
+		{`{"a":1}{"b":2}`, `the body is not JSON: more follows its first value, which ends at byte 7 (starts with "{\"a\":1}{\"b\":2}")`},
+		{"\ufeff{\"a\":1}", `the body is not JSON: it starts with a byte-order mark (U+FEFF), which JSON text must not (RFC 8259 section 8.1) (starts with "\ufeff{\"a\":1}")`},
 	}
 	for _, tt := range tests {
 		_, err := DecodeJSON([]byte(tt.body))

@@ -7,9 +7,18 @@ import (
 	"github.com/contacts-conformance/suite/suites"
 )
 
-// minWordFragment is the shortest fragment of a secret that is redacted: shorter ones are as
-// likely ordinary text, and as cheap to guess.
-const minWordFragment = 4
+// The length a fragment must have, counted without the punctuation around it but for beside a
+// mask. From
+// minAloneFragment bytes on, a fragment holding a digit or punctuation is redacted wherever it
+// stands alone; one of letters alone only from minLettersFragment (a token's first word, such as
+// "contact" or "https", is ordinary text in every report). A shorter fragment, down to
+// minWordFragment, goes only beside a mask (sk_test_****1234, ••••7319, XXXX7319, tok-SE...):
+// elsewhere it is as likely an id's group or a year of the reports' own text.
+const (
+	minWordFragment    = 4
+	minAloneFragment   = 6
+	minLettersFragment = 10
+)
 
 // authSchemes are the authorization schemes the suite sends; a scheme standing alone glued to a
 // fragment is a boundary (see startsAlone).
@@ -94,7 +103,9 @@ func (f *fragmentScan) cover(from, to int) {
 // an ASCII letter or digit, a redacted byte, or an authorization scheme standing alone, which
 // the suite glues to the token itself ("Bearer<token>").
 func (f *fragmentScan) startsAlone(i int) bool {
-	bounded := func(i int) bool { return i == 0 || !isWordByte(f.s[i-1]) || f.isCovered(i-1) }
+	bounded := func(i int) bool {
+		return i == 0 || !isWordByte(f.s[i-1]) || f.isCovered(i-1) || escapeEnds(f.s[:i]) || maskEnds(f.s[:i])
+	}
 	if bounded(i) {
 		return true
 	}
@@ -109,7 +120,79 @@ func (f *fragmentScan) startsAlone(i int) bool {
 // endsAlone says whether a fragment may end at j, before the text's end, a byte that is not an
 // ASCII letter or digit, or a redacted byte.
 func (f *fragmentScan) endsAlone(j int) bool {
-	return j == len(f.s) || !isWordByte(f.s[j]) || f.isCovered(j)
+	return j == len(f.s) || !isWordByte(f.s[j]) || f.isCovered(j) || escapeStarts(f.s[j:]) || maskStarts(f.s[j:])
+}
+
+// maskedBefore and maskedAfter report a mask, or a part already redacted, next to a fragment
+// (across one byte of punctuation at most): what shows that a server printed the fragment as the
+// visible part of a masked secret.
+func (f *fragmentScan) maskedBefore(i int) bool {
+	for k := i; k >= max(0, i-2); k-- {
+		if k > 0 && f.isCovered(k-1) || maskEnds(f.s[:k]) {
+			return true
+		}
+		if k > 0 && isWordByte(f.s[k-1]) {
+			return false
+		}
+	}
+	return false
+}
+
+func (f *fragmentScan) maskedAfter(j int) bool {
+	for k := j; k <= min(len(f.s), j+2); k++ {
+		if k < len(f.s) && f.isCovered(k) || maskStarts(f.s[k:]) {
+			return true
+		}
+		if k < len(f.s) && isWordByte(f.s[k]) {
+			return false
+		}
+	}
+	return false
+}
+
+// masks are what servers hide the rest of a secret with: a run of one of maskBytes (three or
+// more), or one of maskSpellings (a bullet or an ellipsis, as is or escaped, a star escaped).
+const maskBytes = "*xX.#"
+
+var maskSpellings = []string{`\u2022`, `\u2026`, `\u2217`, "•", "…", "∗", "%2A", "%2a", "&#8226;", "&bull;", "&hellip;"}
+
+func maskEnds(s string) bool {
+	for _, m := range maskSpellings {
+		if strings.HasSuffix(s, m) {
+			return true
+		}
+	}
+	n := len(s)
+	return n >= 3 && strings.IndexByte(maskBytes, s[n-1]) >= 0 && s[n-2] == s[n-1] && s[n-3] == s[n-1]
+}
+
+func maskStarts(s string) bool {
+	for _, m := range maskSpellings {
+		if strings.HasPrefix(s, m) {
+			return true
+		}
+	}
+	return len(s) >= 3 && strings.IndexByte(maskBytes, s[0]) >= 0 && s[1] == s[0] && s[2] == s[0]
+}
+
+// escapeEnds and escapeStarts report a JSON \uXXXX or a percent escape next to a fragment: the
+// escape's last hex digit is no letter of the text (\u2022 before a token's last four).
+func escapeEnds(s string) bool {
+	n := len(s)
+	return n >= 6 && s[n-6] == '\\' && s[n-5] == 'u' && allHex(s[n-4:]) || n >= 3 && s[n-3] == '%' && allHex(s[n-2:])
+}
+
+func escapeStarts(s string) bool {
+	return len(s) >= 6 && s[0] == '\\' && s[1] == 'u' && allHex(s[2:6]) || len(s) >= 3 && s[0] == '%' && allHex(s[1:3])
+}
+
+func allHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(s[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // candidates lists the longest fragment starting and the longest ending at each position from lo
@@ -128,7 +211,7 @@ func (f *fragmentScan) candidates(lo, hi int) [][2]int {
 				n++
 			}
 			for ; n >= minWordFragment; n-- {
-				if f.endsAlone(i+n) && isFragment(s[i:i+n]) {
+				if f.endsAlone(i+n) && f.isFragment(i, i+n) {
 					found = append(found, [2]int{i, i + n})
 					break
 				}
@@ -145,7 +228,7 @@ func (f *fragmentScan) candidates(lo, hi int) [][2]int {
 				n++
 			}
 			for ; n >= minWordFragment; n-- {
-				if f.startsAlone(j-n) && isFragment(s[j-n:j]) {
+				if f.startsAlone(j-n) && f.isFragment(j-n, j) {
 					found = append(found, [2]int{j - n, j})
 					break
 				}
@@ -178,11 +261,20 @@ func (f *fragmentScan) free(from, to int) bool {
 	return true
 }
 
-// isFragment leaves out what carries nothing of a secret: a run of punctuation alone (the
-// dashes of a PEM armour) and the suite's own words.
-func isFragment(s string) bool {
-	word := strings.TrimFunc(s, func(c rune) bool { return c >= 128 || !isWordByte(byte(c)) })
-	return word != "" && !slices.ContainsFunc(ownWords, func(own string) bool { return strings.EqualFold(word, own) })
+// isFragment says whether s[i:j] is long enough to be redacted where it stands (see
+// minAloneFragment), counted without the punctuation around it; it leaves out what carries nothing
+// of a secret: a run of punctuation alone (the dashes of a PEM armour) and the suite's own words.
+func (f *fragmentScan) isFragment(i, j int) bool {
+	word := strings.TrimFunc(f.s[i:j], func(c rune) bool { return c >= 128 || !isWordByte(byte(c)) })
+	if word == "" || slices.ContainsFunc(ownWords, func(own string) bool { return strings.EqualFold(word, own) }) {
+		return false
+	}
+	letters := strings.IndexFunc(word, func(c rune) bool { return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') }) < 0
+	switch {
+	case len(word) >= minLettersFragment, len(word) >= minAloneFragment && !letters:
+		return true
+	}
+	return j-i >= minWordFragment && (f.maskedBefore(i) || f.maskedAfter(j))
 }
 
 func isWordByte(c byte) bool {

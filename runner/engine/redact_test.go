@@ -213,14 +213,19 @@ func TestRedactorFindsSecretsSpelledCharacterByCharacter(t *testing.T) {
 // inside a longer word, or shorter, it is left alone; a second pass changes nothing.
 func TestRedactorRedactsFragmentsStandingAlone(t *testing.T) {
 	const token = "tok-SECRET-9f8e7d6c5b4a"
-	r := NewRedactor(token, "sk_test_51HxYzAbCdEf1234", "abcd-efgh-1234", "ab1-Zq9x7")
+	r := NewRedactor(token, "sk_test_51HxYzAbCdEf1234", "abcd-efgh-1234", "ab12cd-Zq9x7w8")
 	tests := []struct{ name, in, want string }{
 		{"a masked prefix", `{"message":"invalid token tok-SE..."}`, `{"message":"invalid token [REDACTED]..."}`},
 		{"a suffix", "the token ending 6c5b4a is unknown", "the token ending [REDACTED] is unknown"},
 		{"split in two strings", `["tok-SECRET-","9f8e7d6c5b4a"]`, `["[REDACTED]","[REDACTED]"]`},
 		{"a prefix and the last four", "key sk_test_****1234 rejected", "key [REDACTED]****[REDACTED] rejected"},
 		{"a prefix and a suffix of two secrets", "got tok-SECRET-5b4a", "got [REDACTED]-[REDACTED]"},
-		{"a prefix standing alone only once the suffix next to it is redacted", "got ab1-q9x7", "got [REDACTED][REDACTED]"},
+		{"a prefix and a suffix of one secret, apart", "got ab12cd-q9x7w8", "got [REDACTED]-[REDACTED]"},
+		{"the last four behind bullets, JSON-escaped", `"sk_test_\\u2022\\u2022\\u20221234"`, `"[REDACTED]\\u2022\\u2022\\u2022[REDACTED]"`},
+		{"the last four behind bullets", "sk_test_••••1234", "[REDACTED]••••[REDACTED]"},
+		{"the last four behind a mask of x", "XXXXXXXXXXXX1234 and xxxx1234", "XXXXXXXXXXXX[REDACTED] and xxxx[REDACTED]"},
+		{"the last four behind percent-encoded stars", "sk_test_%2A%2A%2A1234", "[REDACTED]%2A%2A%2A[REDACTED]"},
+		{"four bytes with no mask beside them", "limit 1234 and id 5b4a-77", "limit 1234 and id 5b4a-77"},
 		{"glued to the scheme", `"Bearertok-SECR"`, `"Bearer[REDACTED]"`},
 		{"the end of the token the suite sends with an x appended", `"f8e7d6c5b4ax"`, `"[REDACTED]"`},
 		{"shorter than 4 bytes", "tok... 4a", "tok... 4a"},
@@ -266,6 +271,22 @@ func TestRedactorFragmentsLeaveTheSuiteTextAlone(t *testing.T) {
 	}
 	r := NewRedactor("Reference-Token")
 	assert.Equal(t, `"[REDACTED]..." and "...[REDACTED]"`, r.String(`"Refer..." and "...e-Token"`), "a fragment a server shows still goes")
+}
+
+// Fragments that are ordinary words and numbers of the reports are left alone: a secret URL's
+// scheme, a token's first word, a year, a group of an id. Each shows nowhere in the suite's text
+// as a fragment of the secret, only by chance.
+func TestRedactorFragmentsLeaveOrdinaryTextAlone(t *testing.T) {
+	for _, tt := range []struct{ secret, text string }{
+		{"https://hooks.slack.com/services/T0001/B0001/XXXXXXXXXXXX", `curl -sS -i 'https://127.0.0.1:8443/v1/contact/6f1c2a4e-8b3d-4c55-9e0a-2f7d9b1c3e40'`},
+		{"contact-7f3a9b2c1d", "GET /contact/6f1c2a4e-8b3d-4c55-9e0a-2f7d9b1c3e40 was answered 200 OK"},
+		{"ci-token-2025", `"created_at": "2025-03-14T09:26:53Z"`},
+		{"8d2e9a7f1b3c4c55", "6f1c2a4e-8b3d-4c55-9e0a-2f7d9b1c3e40"},
+		{"4403e1a7b9c2d8f0a6b5", `"list_id": 4403, "name": "Spring"`},
+	} {
+		r := NewRedactor(tt.secret)
+		assert.Equal(t, tt.text, r.String(tt.text), tt.secret)
+	}
 }
 
 // A signing key is redacted whole in every spelling, but the start every key of its kind shares

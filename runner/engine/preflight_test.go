@@ -89,7 +89,7 @@ func TestPreflightLeavesTheServersFaultsToTheCases(t *testing.T) {
 		{"the contact unwrapped", refserver.Options{Fault: "contact-unwrapped"}, nil, "contact-id", "--contact-id " + f.contact + " is readable"},
 		{"every JSON answer labelled text/plain", refserver.Options{Fault: "content-type-text-plain"}, nil, "base-url", "serves this API"},
 		{"every body after a byte-order mark", refserver.Options{}, wrapBodies("\ufeff", ""), "base-url",
-			`serves this API: GET /campaign/list answers with the contract's JSON envelope, in a body that is not valid JSON (the body is not JSON: invalid character`},
+			`serves this API: GET /campaign/list answers with the contract's JSON envelope, in a body that is not valid JSON (the body is not JSON: it starts with a byte-order mark`},
 		{"every body followed by stray bytes", refserver.Options{}, wrapBodies("", "<!-- 0.02s -->"), "base-url",
 			"serves this API: GET /campaign/list answers with the contract's JSON envelope, in a body that is not valid JSON ("},
 	}

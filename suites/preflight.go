@@ -28,10 +28,6 @@ const (
 	// ReadUnknown reads an unknown id with the valid credentials: the one read that can show the
 	// token accepted when the claim holds no collection and no contact is configured.
 	ReadUnknown ReadRole = "unknown"
-	// ReadMethod is a method case's request (another method on an unknown id), sent by the
-	// preflight only when the reads of ids cannot tell the API from a path that is not there: a
-	// route answers it 405, a missing path 404. It goes out once; its case takes the answer.
-	ReadMethod ReadRole = "method"
 	// ReadAbsent reads a path the API cannot have, to tell whether an answer is the route's own or
 	// one the server gives on any path (see AbsentRead).
 	ReadAbsent ReadRole = "absent"
@@ -42,9 +38,9 @@ const absentSegment = "/conformance-absent-path"
 
 // AbsentRead is the read of a path the API cannot have, shaped like of's (the same path under an
 // extra first segment), with the credentials of auth. An API gateway that asks for credentials on
-// every path before any route is looked at answers a wrong path prefix 401 without credentials,
-// and an id's 404 with them, just as it answers the API's own paths: only beside a path that
-// cannot be there does either answer show the route.
+// every path before any route is looked at answers a wrong path prefix 401 without credentials, as
+// it answers the API's own paths: only beside a path that cannot be there does the 401 show whether
+// it is the route's.
 func AbsentRead(of Read, auth Auth) Read {
 	req := of.Request
 	req.Path, req.Auth = absentSegment+req.Path, auth
@@ -178,12 +174,9 @@ func PreflightReads(c *spec.Contract, cfg Config) []Read {
 // requests of that operation's first case answered 401 without credentials and of its first case
 // answered 404 with them, so that no request is sent twice.
 func idReads(c *spec.Contract, cfg Config) []Read {
-	var anonymous, unknown, method *Case
+	var anonymous, unknown *Case
 	for _, cs := range Build(c, cfg) {
 		op := cs.Operation
-		if method == nil && anonymous != nil && op == anonymous.Operation && cs.Area == "methods" && cs.Unclaimed == "" && cs.Request.Method != http.MethodGet {
-			method = cs
-		}
 		switch {
 		case cs.Unclaimed != "" || op.Method != http.MethodGet || op.IDParam == "" || !op.Secured || cs.Request.Query != nil || cs.Request.Header != nil:
 		case anonymous == nil && cs.Expect == http.StatusUnauthorized && cs.Request.Auth.Omit:
@@ -198,9 +191,6 @@ func idReads(c *spec.Contract, cfg Config) []Read {
 	reads := []Read{{Role: ReadAnonymous, Operation: anonymous.Operation, Request: anonymous.Request}}
 	if unknown != nil && cfg.ContactID == "" && cfg.HaveToken {
 		reads = append(reads, Read{Role: ReadUnknown, Operation: unknown.Operation, Request: unknown.Request, Input: cfg.Names.contact()})
-	}
-	if method != nil && cfg.HaveToken {
-		reads = append(reads, Read{Role: ReadMethod, Operation: method.Operation, Request: method.Request})
 	}
 	return reads
 }

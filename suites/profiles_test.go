@@ -157,15 +157,14 @@ func TestPreflightReadsFollowTheClaim(t *testing.T) {
 
 	bare := Config{HaveToken: true, Seed: 5, Claim: contacts}
 	reads := PreflightReads(c, bare)
-	assert.Equal(t, []read{{ReadAnonymous, "getContactById"}, {ReadUnknown, "getContactById"}, {ReadMethod, "getContactById"}}, roles(reads))
+	assert.Equal(t, []read{{ReadAnonymous, "getContactById"}, {ReadUnknown, "getContactById"}}, roles(reads))
 	assert.Equal(t, requestOf(bare, "auth/missing-header/getContactById"), reads[0].Request)
 	assert.Equal(t, requestOf(bare, "unknown-id/random-1/getContactById"), reads[1].Request)
 	assert.Equal(t, Bearer, reads[1].Request.Auth)
-	assert.Equal(t, requestOf(bare, "methods/post/getContactById"), reads[2].Request, "sent only when the reads of ids leave the route in doubt")
 
 	configured := Config{ContactID: catalogueConfig.ContactID, ForeignContactID: catalogueConfig.ForeignContactID, HaveToken: true, Seed: 5, Claim: contacts}
 	reads = PreflightReads(c, configured)
-	assert.Equal(t, []read{{ReadAnonymous, "getContactById"}, {ReadMethod, "getContactById"}, {ReadContact, "getContactById"}, {ReadForeign, "getContactById"}}, roles(reads))
+	assert.Equal(t, []read{{ReadAnonymous, "getContactById"}, {ReadContact, "getContactById"}, {ReadForeign, "getContactById"}}, roles(reads))
 	assert.Equal(t, "/contact/"+catalogueConfig.ContactID, reads[0].Request.Path, "the configured contact, without credentials")
 	assert.True(t, reads[0].Request.Auth.Omit)
 

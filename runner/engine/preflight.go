@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -114,15 +112,6 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		}
 		reads = reads[1:]
 	}
-	// A method read goes out only when the other reads leave the route in doubt (see routeOf).
-	var methods []suites.Read
-	reads = slices.DeleteFunc(slices.Clone(reads), func(r suites.Read) bool {
-		if r.Role == suites.ReadMethod {
-			methods = append(methods, r)
-			return true
-		}
-		return false
-	})
 	answers := make([]*preflightAnswer, len(reads))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, e.opts.Concurrency)
@@ -136,7 +125,7 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		}()
 	}
 	wg.Wait()
-	if e.judgeServed(p, answers, anonymous, e.routeOf(ctx, answers, anonymous, methods)) {
+	if e.judgeServed(p, answers, anonymous, e.routeOf(ctx, answers, anonymous)) {
 		return p
 	}
 	authed := byRole(answers, suites.ReadCollection, suites.ReadContact, suites.ReadForeign, suites.ReadUnknown)
@@ -350,42 +339,36 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous
 	}
 	first := answers[0]
 	if route.anyPath {
-		hint := "if it is right, " + first.read.Input + " is no record the token can read"
-		if first.read.Role == suites.ReadUnknown {
-			hint = "if it is right, " + first.read.Input + " gives the preflight a record to read, and the suite can tell"
+		hint := "give " + first.read.Input + " (a contact the token can read) so that the preflight reads a record, or check the base URL"
+		if first.read.Role != suites.ReadUnknown {
+			hint = first.read.Input + " is no record the token can read, or the base URL is wrong"
 		}
-		method := ""
-		if m := route.method; m != nil {
-			method = fmt.Sprintf(", and %s %s was answered %d %s, not 405", m.read.Request.Method, m.read.Request.Path, m.ex.Status, http.StatusText(m.ex.Status))
-		}
-		p.fail("base-url", "nothing shows that %s serves this API: %s was answered %s, as was %s, a path no API has, credentials are asked for on every path%s: "+
-			"the base URL's path prefix is probably missing, extra or doubled (the base URL ends where the API's paths begin, as in https://staging.example.com/v1); %s",
-			e.baseText(), first.line(), e.describe(first), route.absent.line(), method, hint)
+		p.fail("base-url", "nothing shows that %s serves this API: %s was answered %s, and credentials are asked for on every path (%s, a path no API has, was answered 401 too), "+
+			"so a 404 cannot tell an unknown id from a path that is not there: %s; its path prefix is probably missing, extra or doubled if it does not end where the API's paths begin, as in https://staging.example.com/v1",
+			e.baseText(), first.line(), e.describe(first), route.absent.line(), hint)
 		return true
 	}
 	p.fail("base-url", "%s does not serve this API: %s was answered %s: %s", e.baseText(), first.line(), e.describe(first), e.likelyCause(answers))
 	return true
 }
 
-// routeEvidence is what reads of a path no API has showed of the answer without credentials.
+// routeEvidence is what a read of a path no API has showed of the answer without credentials.
 type routeEvidence struct {
-	// anyPath means the server asks for credentials on any path, and an id's answer with them is
-	// the same as that path's: nothing shows the route. absent is then the credentialed read.
+	// anyPath means the server asks for credentials on every path: its 401 without them is no
+	// route's, and absent is the read that showed it.
 	anyPath bool
 	absent  *preflightAnswer
-	// method is the answer to another method on an unknown id, when it was asked and was no 405.
-	method *preflightAnswer
 }
 
 // routeOf tells, when it decides, whether the 401 without credentials was the route's own: when no
 // collection was read and no id answered 200, that 401 is the only sign of the API, and an API
-// gateway gives it on any path, a wrong path prefix included. A path no API has is read without
-// credentials (the token is not sent when that answer is not a 401 too) and then with them, shaped
-// like the first id's read: when every id read was answered as that path was, the ids' answers
-// are no route's, unless another method on an unknown id (a case's request, sent once) is
-// answered 405, which only a route gives. Any doubt (a read that got no answer) leaves the 401
-// as the sign it was before.
-func (e *Engine) routeOf(ctx context.Context, answers []*preflightAnswer, anonymous *preflightAnswer, methods []suites.Read) routeEvidence {
+// gateway gives it on every path, a wrong path prefix included. A path no API has is read without
+// credentials (the token is never sent there): answered otherwise than 401, the 401 was the
+// route's. Answered 401 too, nothing the preflight may read tells the API from a path that is not
+// there (an unknown id and a missing path are both 404, in whatever words), and only a record
+// answered 200 would: the preflight then asks for one rather than guess. A read that got no answer
+// leaves the 401 as the sign it was.
+func (e *Engine) routeOf(ctx context.Context, answers []*preflightAnswer, anonymous *preflightAnswer) routeEvidence {
 	if anonymous == nil || anonymous.ex == nil || anonymous.ex.Status != http.StatusUnauthorized || len(byRole(answers, suites.ReadCollection)) > 0 {
 		return routeEvidence{}
 	}
@@ -393,76 +376,11 @@ func (e *Engine) routeOf(ctx context.Context, answers []*preflightAnswer, anonym
 	if len(ids) == 0 || slices.ContainsFunc(ids, func(a *preflightAnswer) bool { return a.ex == nil || a.ex.Status == http.StatusOK }) {
 		return routeEvidence{}
 	}
-	if a := e.preflightRead(ctx, suites.AbsentRead(anonymous.read, suites.Auth{Omit: true})); a.ex == nil || a.ex.Status != http.StatusUnauthorized {
+	absent := e.preflightRead(ctx, suites.AbsentRead(anonymous.read, suites.Auth{Omit: true}))
+	if absent.ex == nil || absent.ex.Status != http.StatusUnauthorized {
 		return routeEvidence{}
 	}
-	absent := e.preflightRead(ctx, suites.AbsentRead(ids[0].read, suites.Bearer))
-	if absent.ex == nil || slices.ContainsFunc(ids, func(a *preflightAnswer) bool { return !answeredAlike(a, absent) }) {
-		return routeEvidence{}
-	}
-	evidence := routeEvidence{anyPath: true, absent: absent}
-	for _, m := range methods {
-		a := e.preflightRead(ctx, m)
-		if a.ex != nil && a.ex.Status == http.StatusMethodNotAllowed {
-			return routeEvidence{}
-		}
-		if a.ex != nil {
-			evidence.method = a
-		}
-	}
-	return evidence
-}
-
-// answeredAlike reports whether two reads got the same answer but for the paths they asked for: the
-// same status, and the same message (the envelope's, or the whole body) once each read's path, its
-// longer segments (ids) and every word holding a digit (a request id, a time) are taken out of it.
-func answeredAlike(a, b *preflightAnswer) bool {
-	return a.ex.Status == b.ex.Status && a.pathless() == b.pathless()
-}
-
-// wordWithDigit is a run of word characters holding a digit: what differs from one answer to the
-// next in a message that is otherwise the same.
-var wordWithDigit = regexp.MustCompile(`[\w-]*\d[\w-]*`)
-
-func (a *preflightAnswer) pathless() string {
-	text := string(a.ex.Body)
-	if obj, ok := a.body.(map[string]any); ok && suites.IsEnvelope(a.body) {
-		message, _ := obj["message"].(string)
-		text = message
-	}
-	path := a.read.Request.Path
-	words := []string{path}
-	if unescaped, err := url.PathUnescape(path); err == nil {
-		words = append(words, unescaped)
-	}
-	for _, segment := range strings.Split(path, "/") {
-		if len(segment) >= 8 {
-			words = append(words, segment)
-		}
-	}
-	for _, w := range words {
-		text = replaceFold(text, w, "{}")
-	}
-	return wordWithDigit.ReplaceAllString(text, "{}")
-}
-
-// replaceFold replaces every occurrence of old in s, compared in ASCII case-insensitively (a
-// message may quote an id in upper case).
-func replaceFold(s, old, new string) string {
-	if old == "" {
-		return s
-	}
-	var b strings.Builder
-	lower, lowerOld := strings.ToLower(s), strings.ToLower(old)
-	for {
-		i := strings.Index(lower, lowerOld)
-		if i < 0 || len(lower) != len(s) {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i] + new)
-		s, lower = s[i+len(old):], lower[i+len(old):]
-	}
+	return routeEvidence{anyPath: true, absent: absent}
 }
 
 // servedBy is the first answer that shows the API is served at the base URL: the contract's

@@ -164,6 +164,7 @@ func New(contract *spec.Contract, opts Options) (*Engine, error) {
 	if e.redactor == nil {
 		e.redactor = NewRedactor(opts.Token, opts.Redact...)
 	}
+	e.redactor.AddPublic(opts.BaseURL, base.String())
 	if e.tokens == nil {
 		e.tokens = StaticToken(opts.Token)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/contacts-conformance/suite/suites"
@@ -16,7 +17,7 @@ import (
 // elsewhere it is as likely an id's group or a year of the reports' own text.
 const (
 	minWordFragment    = 4
-	minAloneFragment   = 6
+	minAloneFragment   = 5
 	minLettersFragment = 10
 )
 
@@ -123,15 +124,18 @@ func (f *fragmentScan) endsAlone(j int) bool {
 	return j == len(f.s) || !isWordByte(f.s[j]) || f.isCovered(j) || escapeStarts(f.s[j:]) || maskStarts(f.s[j:])
 }
 
-// maskedBefore and maskedAfter report a mask, or a part already redacted, next to a fragment
+// maskedBefore and maskedAfter report a mask right next to a fragment, or a part already redacted
 // (across one byte of punctuation at most): what shows that a server printed the fragment as the
 // visible part of a masked secret.
 func (f *fragmentScan) maskedBefore(i int) bool {
-	for k := i; k >= max(0, i-2); k-- {
-		if k > 0 && f.isCovered(k-1) || maskEnds(f.s[:k]) {
+	if maskEnds(f.s[:i]) {
+		return true
+	}
+	for k := i; k >= max(1, i-1); k-- {
+		if f.isCovered(k - 1) {
 			return true
 		}
-		if k > 0 && isWordByte(f.s[k-1]) {
+		if isWordByte(f.s[k-1]) {
 			return false
 		}
 	}
@@ -139,40 +143,99 @@ func (f *fragmentScan) maskedBefore(i int) bool {
 }
 
 func (f *fragmentScan) maskedAfter(j int) bool {
-	for k := j; k <= min(len(f.s), j+2); k++ {
-		if k < len(f.s) && f.isCovered(k) || maskStarts(f.s[k:]) {
+	if maskStarts(f.s[j:]) {
+		return true
+	}
+	for k := j; k < min(len(f.s), j+2); k++ {
+		if f.isCovered(k) {
 			return true
 		}
-		if k < len(f.s) && isWordByte(f.s[k]) {
+		if isWordByte(f.s[k]) {
 			return false
 		}
 	}
 	return false
 }
 
-// masks are what servers hide the rest of a secret with: a run of one of maskBytes (three or
-// more), or one of maskSpellings (a bullet or an ellipsis, as is or escaped, a star escaped).
-const maskBytes = "*xX.#"
-
-var maskSpellings = []string{`\u2022`, `\u2026`, `\u2217`, "•", "…", "∗", "%2A", "%2a", "&#8226;", "&bull;", "&hellip;"}
-
+// A mask is what a server hides the rest of a secret with: a run of three or more of one
+// punctuation byte (****, ----, ~~~, ..., ###), a run of x or X, any character beyond ASCII (a
+// bullet •, ●, ·, an ellipsis …), or an escape of a star or of such a character (\u2022,
+// %E2%80%A2, %2A, &#x2022;, &bull;).
 func maskEnds(s string) bool {
-	for _, m := range maskSpellings {
-		if strings.HasSuffix(s, m) {
-			return true
-		}
-	}
 	n := len(s)
-	return n >= 3 && strings.IndexByte(maskBytes, s[n-1]) >= 0 && s[n-2] == s[n-1] && s[n-3] == s[n-1]
+	switch {
+	case n == 0:
+		return false
+	case s[n-1] >= 0x80, maskEscapeEnds(s):
+		return true
+	}
+	c := s[n-1]
+	return n >= 3 && (c == 'x' || c == 'X' || isMaskPunct(c)) && s[n-2] == c && s[n-3] == c
 }
 
 func maskStarts(s string) bool {
-	for _, m := range maskSpellings {
-		if strings.HasPrefix(s, m) {
-			return true
+	switch {
+	case len(s) == 0:
+		return false
+	case s[0] >= 0x80, maskEscapeStarts(s):
+		return true
+	}
+	c := s[0]
+	return len(s) >= 3 && (c == 'x' || c == 'X' || isMaskPunct(c)) && s[1] == c && s[2] == c
+}
+
+// isMaskPunct is ASCII punctuation, white space aside (indentation is no mask).
+func isMaskPunct(c byte) bool {
+	return c > ' ' && c < 0x7f && !isWordByte(c)
+}
+
+// maskEscapeEnds and maskEscapeStarts report an escape of a star or of a character beyond ASCII
+// next to a fragment: JSON's \uXXXX, a percent escape (of one byte of its UTF-8), an HTML
+// character reference, numeric or one of the named bullets and ellipses.
+func maskEscapeEnds(s string) bool {
+	n := len(s)
+	switch {
+	case n >= 6 && s[n-6] == '\\' && s[n-5] == 'u' && allHex(s[n-4:]):
+		return masksAs(s[n-4:])
+	case n >= 3 && s[n-3] == '%' && allHex(s[n-2:]):
+		return masksAs(s[n-2:])
+	case strings.HasSuffix(s, ";"):
+		if amp := strings.LastIndexByte(s, '&'); amp >= 0 && n-amp <= 10 {
+			return entityMasks(s[amp+1 : n-1])
 		}
 	}
-	return len(s) >= 3 && strings.IndexByte(maskBytes, s[0]) >= 0 && s[1] == s[0] && s[2] == s[0]
+	return false
+}
+
+func maskEscapeStarts(s string) bool {
+	switch {
+	case len(s) >= 6 && s[0] == '\\' && s[1] == 'u' && allHex(s[2:6]):
+		return masksAs(s[2:6])
+	case len(s) >= 3 && s[0] == '%' && allHex(s[1:3]):
+		return masksAs(s[1:3])
+	case strings.HasPrefix(s, "&"):
+		if end := strings.IndexByte(s, ';'); end > 1 && end <= 10 {
+			return entityMasks(s[1:end])
+		}
+	}
+	return false
+}
+
+// masksAs reports whether the hex code of an escape is a star or beyond ASCII.
+func masksAs(hex string) bool {
+	v, err := strconv.ParseUint(hex, 16, 32)
+	return err == nil && (v == '*' || v >= 0x80)
+}
+
+func entityMasks(name string) bool {
+	switch {
+	case strings.HasPrefix(name, "#x") || strings.HasPrefix(name, "#X"):
+		return allHex(name[2:]) && masksAs(name[2:])
+	case strings.HasPrefix(name, "#"):
+		v, err := strconv.ParseUint(name[1:], 10, 32)
+		return err == nil && (v == '*' || v >= 0x80)
+	}
+	return slices.Contains([]string{"bull", "bullet", "hellip", "middot", "lowast", "ast", "sdot"}, name)
 }
 
 // escapeEnds and escapeStarts report a JSON \uXXXX or a percent escape next to a fragment: the
@@ -266,7 +329,7 @@ func (f *fragmentScan) free(from, to int) bool {
 // of a secret: a run of punctuation alone (the dashes of a PEM armour) and the suite's own words.
 func (f *fragmentScan) isFragment(i, j int) bool {
 	word := strings.TrimFunc(f.s[i:j], func(c rune) bool { return c >= 128 || !isWordByte(byte(c)) })
-	if word == "" || slices.ContainsFunc(ownWords, func(own string) bool { return strings.EqualFold(word, own) }) {
+	if word == "" || slices.ContainsFunc(ownWords, func(own string) bool { return strings.EqualFold(word, own) }) || f.r.isPublic(word) {
 		return false
 	}
 	letters := strings.IndexFunc(word, func(c rune) bool { return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') }) < 0

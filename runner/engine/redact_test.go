@@ -273,6 +273,28 @@ func TestRedactorFragmentsLeaveTheSuiteTextAlone(t *testing.T) {
 	assert.Equal(t, `"[REDACTED]..." and "...[REDACTED]"`, r.String(`"Refer..." and "...e-Token"`), "a fragment a server shows still goes")
 }
 
+// Whatever the mask a server hides the rest of a token with, what it shows of the token goes.
+func TestRedactorFragmentsBesideAnyMask(t *testing.T) {
+	r := NewRedactor("sk_live_51HqLyjWDarjtT1zdp7dc4eC39")
+	for _, masked := range []string{"●●●●4eC39", "····4eC39", "----4eC39", "~~~~4eC39", "&#x2022;4eC39", "%E2%80%A24eC39", "<hidden>4eC39", "sk_li●●●●", "sk_li&bull;&bull;", "xxxxeC39"} {
+		got := r.String(`{"message":"bad key ` + masked + `"}`)
+		assert.NotContains(t, got, "eC39", masked)
+		assert.NotContains(t, got, "sk_li", masked)
+		assert.Contains(t, got, "[REDACTED]", masked)
+	}
+}
+
+// Fragments of a secret found in the base URL are the suite's own text: a secret webhook URL on
+// the API's host leaves the target and every curl line whole.
+func TestRedactorLeavesTheBaseURLWhole(t *testing.T) {
+	r := NewRedactor("tok-SECRET-9f8e7d6c5b4a", "http://127.0.0.1:23977/hooks/inbound?sig=9f8e7d6c5b4a3210")
+	r.AddPublic("http://127.0.0.1:23977/v1")
+	for _, text := range []string{"target http://127.0.0.1:23977/v1, seed 42", `curl -sS -i 'http://127.0.0.1:23977/v1/contact/6f1c2a4e-8b3d-4c55-9e0a-2f7d9b1c3e40'`} {
+		assert.Equal(t, text, r.String(text))
+	}
+	assert.Equal(t, "hook [REDACTED]", r.String("hook http://127.0.0.1:23977/hooks/inbound?sig=9f8e7d6c5b4a3210"), "the secret itself still goes")
+}
+
 // Fragments that are ordinary words and numbers of the reports are left alone: a secret URL's
 // scheme, a token's first word, a year, a group of an id. Each shows nowhere in the suite's text
 // as a fragment of the secret, only by chance.

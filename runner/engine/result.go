@@ -178,6 +178,8 @@ type Redactor struct {
 	// their first and their last byte, for fragments; longestSecret is the longest of them.
 	fragmentStarts, fragmentEnds [256][]string
 	longestSecret                int
+	// public is text the suite prints itself, in which no fragment is redacted (see AddPublic).
+	public []string
 }
 
 // NewRedactor redacts the token, what the suites derive from it, and the extra values, each in
@@ -195,6 +197,20 @@ func NewRedactor(token string, extra ...string) *Redactor {
 // PKCS#8 header), a fragment would redact ordinary text and shows nothing of the key.
 func (r *Redactor) AddWhole(secrets ...string) {
 	r.add(nil, secrets)
+}
+
+// AddPublic names text the suite prints itself that a fragment of a secret may be part of, such as
+// the base URL a secret webhook URL given to --redact shares its scheme and host with: a fragment
+// found in it is not redacted, so that the target, every request line and every curl line stay
+// whole. A secret itself is still redacted wherever it stands.
+func (r *Redactor) AddPublic(texts ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.public = append(r.public, texts...)
+}
+
+func (r *Redactor) isPublic(word string) bool {
+	return slices.ContainsFunc(r.public, func(text string) bool { return strings.Contains(text, word) })
 }
 
 // AddToken redacts a token and what the suites derive from it.

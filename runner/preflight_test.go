@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contacts-conformance/suite/runner/config"
+	"github.com/contacts-conformance/suite/runner/internal/fronts"
 	"github.com/contacts-conformance/suite/spec/refserver"
 )
 
@@ -109,19 +110,11 @@ func authFirst(_ *target, next http.Handler) http.Handler {
 // oneNotFound answers every 404 with the same envelope, an unknown contact's and a path's that is
 // not there alike, as many frameworks' default handlers do.
 func oneNotFound(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
+	return fronts.RewriteBodies(next, func(status int, body []byte) []byte {
+		if status == http.StatusNotFound {
+			return []byte(`{"status":"error","message":"Not Found","data":null}`)
 		}
-		body := rec.Body.Bytes()
-		if rec.Code == http.StatusNotFound {
-			body = []byte(`{"status":"error","message":"Not Found","data":null}`)
-		}
-		w.Header().Del("Content-Length")
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(body)
+		return body
 	})
 }
 

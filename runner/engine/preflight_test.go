@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contacts-conformance/suite/runner/internal/fronts"
 	"github.com/contacts-conformance/suite/spec/refserver"
 	"github.com/contacts-conformance/suite/suites"
 )
@@ -115,16 +116,7 @@ func TestPreflightLeavesTheServersFaultsToTheCases(t *testing.T) {
 // byte-order mark or a footer of its own does.
 func wrapBodies(before, after string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.Header().Del("Content-Length")
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write([]byte(before + rec.Body.String() + after))
-		})
+		return fronts.RewriteBodies(next, func(_ int, body []byte) []byte { return []byte(before + string(body) + after) })
 	}
 }
 

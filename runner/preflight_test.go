@@ -107,6 +107,21 @@ func authFirst(_ *target, next http.Handler) http.Handler {
 	})
 }
 
+// routingGateway asks for credentials on the API's paths, at its prefix and without it, and
+// answers any other path itself: a path no API has gets its own 404.
+func routingGateway(tg *target, next http.Handler) http.Handler {
+	guarded := authFirst(tg, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/contact/") || strings.HasPrefix(r.URL.Path, "/v1/") {
+			guarded.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"status":"error","message":"no route","data":null}`)
+	})
+}
+
 // oneNotFound answers every 404 with the same envelope, an unknown contact's and a path's that is
 // not there alike, as many frameworks' default handlers do.
 func oneNotFound(next http.Handler) http.Handler {
@@ -180,7 +195,7 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
 			},
 			want: func(tg *target) string {
-				return "runner: preflight: nothing shows that " + strings.TrimSuffix(tg.url, "/v1") + " serves this API: GET /contact/"
+				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
 			}, sent: -1, tokenSent: true},
 		{name: "the same, the messages ending in a request id of their own",
 			opts: refserver.Options{Prefix: "/v1", Quirks: []string{"request-id-in-message"}}, front: authFirst,
@@ -188,7 +203,7 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
 			},
 			want: func(tg *target) string {
-				return "runner: preflight: nothing shows that " + strings.TrimSuffix(tg.url, "/v1") + " serves this API: GET /contact/"
+				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
 			}, sent: -1, tokenSent: true},
 		{name: "the same, every 404 alike",
 			opts: refserver.Options{Prefix: "/v1"}, front: authFirstOneNotFound,
@@ -196,7 +211,15 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
 			},
 			want: func(tg *target) string {
-				return "runner: preflight: nothing shows that " + strings.TrimSuffix(tg.url, "/v1") + " serves this API: GET /contact/"
+				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
+			}, sent: -1, tokenSent: true},
+		{name: "the same, behind a gateway that knows the API's paths without the prefix too",
+			opts: refserver.Options{Prefix: "/v1"}, front: routingGateway,
+			args: func(tg *target) []string {
+				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
+			},
+			want: func(tg *target) string {
+				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
 			}, sent: -1, tokenSent: true},
 		{name: "the same, with a contact id",
 			opts: refserver.Options{Prefix: "/v1"}, front: authFirst,
@@ -204,7 +227,7 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--foreign-contact-id", ""), "--profile", "contacts")
 			},
 			want: func(tg *target) string {
-				return "runner: preflight: nothing shows that " + strings.TrimSuffix(tg.url, "/v1") + " serves this API: GET /contact/" + tg.contact + " was answered 404 Not Found"
+				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/" + tg.contact + " was answered 404 Not Found"
 			}, sent: -1, tokenSent: true},
 		{name: "http:// to a TLS port", tls: true,
 			args: func(tg *target) []string {
@@ -383,16 +406,16 @@ func TestTokenExpiringMidRunIsNoFailure(t *testing.T) {
 	assert.Positive(t, v.Summary.Pass, "the cases before the expiry and the expected 401s pass")
 }
 
-// The rows above have their twins with the base URL right: in front of a router that looks at
-// paths first, a claim without collections is served with or without a contact to read; behind a
-// gateway that asks for credentials on every path, it is served with one, and without one the run
-// asks for it rather than guess (an unknown id's 404 and a missing path's are alike there).
+// The rows above have their twins with the base URL right: whatever is in front of the server, a
+// claim without collections is served with a contact to read, and without one the run asks for it
+// rather than guess (an unknown id's 404 and a missing path's are alike).
 func TestAClaimWithoutCollectionsBehindAnyFront(t *testing.T) {
 	for name, front := range map[string]func(*target, http.Handler) http.Handler{
 		"a gateway asking for credentials everywhere":                  authFirst,
 		"a gateway asking for credentials everywhere, every 404 alike": authFirstOneNotFound,
 		"a gateway asking for credentials everywhere, request ids":     authFirst,
 		"paths looked at first":                                        nil,
+		"a gateway that routes by path":                                routingGateway,
 	} {
 		opts := refserver.Options{Prefix: "/v1"}
 		if strings.HasSuffix(name, "request ids") {
@@ -406,9 +429,9 @@ func TestAClaimWithoutCollectionsBehindAnyFront(t *testing.T) {
 					args = flags(tg, "--contact-id", "", "--foreign-contact-id", "")
 				}
 				o := runWith(t, nil, append(args, "--profile", "contacts", "--strict")...)
-				if front != nil && contact == "without ids" {
+				if contact == "without ids" {
 					require.Equal(t, exitNoRun, o.code, "stdout:\n%s\nstderr:\n%s", o.stdout, o.stderr)
-					assert.Contains(t, o.stderr, "give --contact-id (a contact the token can read) so that the preflight reads a record, or check the base URL")
+					assert.Contains(t, o.stderr, "give --contact-id (a contact the token can read), or check the base URL's path prefix")
 					assert.NotContains(t, o.stdout, "FAIL ", "no case is judged")
 					return
 				}

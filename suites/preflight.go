@@ -28,24 +28,7 @@ const (
 	// ReadUnknown reads an unknown id with the valid credentials: the one read that can show the
 	// token accepted when the claim holds no collection and no contact is configured.
 	ReadUnknown ReadRole = "unknown"
-	// ReadAbsent reads a path the API cannot have, to tell whether an answer is the route's own or
-	// one the server gives on any path (see AbsentRead).
-	ReadAbsent ReadRole = "absent"
 )
-
-// absentSegment starts the path of an absent read: no API documents a path under it.
-const absentSegment = "/conformance-absent-path"
-
-// AbsentRead is the read of a path the API cannot have, shaped like of's (the same path under an
-// extra first segment), with the credentials of auth. An API gateway that asks for credentials on
-// every path before any route is looked at answers a wrong path prefix 401 without credentials, as
-// it answers the API's own paths: only beside a path that cannot be there does the 401 show whether
-// it is the route's.
-func AbsentRead(of Read, auth Auth) Read {
-	req := of.Request
-	req.Path, req.Auth = absentSegment+req.Path, auth
-	return Read{Role: ReadAbsent, Operation: of.Operation, Request: req, ID: of.ID}
-}
 
 // Read is one request of the preflight.
 type Read struct {

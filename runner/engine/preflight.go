@@ -125,7 +125,7 @@ func (e *Engine) Preflight(ctx context.Context, reads []suites.Read) *Preflight 
 		}()
 	}
 	wg.Wait()
-	if e.judgeServed(p, answers, anonymous, e.routeOf(ctx, answers, anonymous)) {
+	if e.judgeServed(p, answers) {
 		return p
 	}
 	authed := byRole(answers, suites.ReadCollection, suites.ReadContact, suites.ReadForeign, suites.ReadUnknown)
@@ -285,7 +285,7 @@ func (e *Engine) transportError(a *preflightAnswer) string {
 // judgeServed fails the preflight when a credentialed read got no answer, or when the answers show
 // that the base URL does not serve this API; it reports whether it failed. anonymous is the answer
 // to the read without credentials, nil when there was none.
-func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous *preflightAnswer, route routeEvidence) bool {
+func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer) bool {
 	var failed []*preflightAnswer
 	for _, a := range answers {
 		if a.err != nil {
@@ -328,7 +328,7 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous
 			return true
 		}
 	}
-	if served := servedBy(answers, anonymous, route); served != nil {
+	if served := servedBy(answers); served != nil {
 		if served.malformed != nil {
 			p.note("base-url", FactOK, "%s serves this API: %s answers with the contract's JSON envelope, in a body that is not valid JSON (%s); the cases judge it",
 				e.baseText(), served.line(), e.redactor.String(served.malformed.Error()))
@@ -338,57 +338,18 @@ func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer, anonymous
 		return false
 	}
 	first := answers[0]
-	if route.anyPath {
-		hint := "give " + first.read.Input + " (a contact the token can read) so that the preflight reads a record, or check the base URL"
-		if first.read.Role != suites.ReadUnknown {
-			hint = first.read.Input + " is no record the token can read, or the base URL is wrong"
-		}
-		p.fail("base-url", "nothing shows that %s serves this API: %s was answered %s, and credentials are asked for on every path (%s, a path no API has, was answered 401 too), "+
-			"so a 404 cannot tell an unknown id from a path that is not there: %s; its path prefix is probably missing, extra or doubled if it does not end where the API's paths begin, as in https://staging.example.com/v1",
-			e.baseText(), first.line(), e.describe(first), route.absent.line(), hint)
-		return true
-	}
 	p.fail("base-url", "%s does not serve this API: %s was answered %s: %s", e.baseText(), first.line(), e.describe(first), e.likelyCause(answers))
 	return true
-}
-
-// routeEvidence is what a read of a path no API has showed of the answer without credentials.
-type routeEvidence struct {
-	// anyPath means the server asks for credentials on every path: its 401 without them is no
-	// route's, and absent is the read that showed it.
-	anyPath bool
-	absent  *preflightAnswer
-}
-
-// routeOf tells, when it decides, whether the 401 without credentials was the route's own: when no
-// collection was read and no id answered 200, that 401 is the only sign of the API, and an API
-// gateway gives it on every path, a wrong path prefix included. A path no API has is read without
-// credentials (the token is never sent there): answered otherwise than 401, the 401 was the
-// route's. Answered 401 too, nothing the preflight may read tells the API from a path that is not
-// there (an unknown id and a missing path are both 404, in whatever words), and only a record
-// answered 200 would: the preflight then asks for one rather than guess. A read that got no answer
-// leaves the 401 as the sign it was.
-func (e *Engine) routeOf(ctx context.Context, answers []*preflightAnswer, anonymous *preflightAnswer) routeEvidence {
-	if anonymous == nil || anonymous.ex == nil || anonymous.ex.Status != http.StatusUnauthorized || len(byRole(answers, suites.ReadCollection)) > 0 {
-		return routeEvidence{}
-	}
-	ids := byRole(answers, suites.ReadContact, suites.ReadForeign, suites.ReadUnknown)
-	if len(ids) == 0 || slices.ContainsFunc(ids, func(a *preflightAnswer) bool { return a.ex == nil || a.ex.Status == http.StatusOK }) {
-		return routeEvidence{}
-	}
-	absent := e.preflightRead(ctx, suites.AbsentRead(anonymous.read, suites.Auth{Omit: true}))
-	if absent.ex == nil || absent.ex.Status != http.StatusUnauthorized {
-		return routeEvidence{}
-	}
-	return routeEvidence{anyPath: true, absent: absent}
 }
 
 // servedBy is the first answer that shows the API is served at the base URL: the contract's
 // envelope on a path the document has. Nil when none does, and when every collection's path is
 // not there (a 404 its operation does not document), whatever the contacts' reads say: a wrong
 // path prefix answers an id's read 404 too. For the same reason, when no collection was read (the
-// claim holds none), an id's read shows the API only beside a 200 or a 401 without credentials.
-func servedBy(answers []*preflightAnswer, anonymous *preflightAnswer, route routeEvidence) *preflightAnswer {
+// claim holds none), only a record answered 200 shows the API: an unknown id and a missing path are
+// both 404, in whatever words, and a 401 without credentials shows nothing either, since an API
+// gateway asks for credentials on every path, and on the API's paths at a wrong prefix too.
+func servedBy(answers []*preflightAnswer) *preflightAnswer {
 	collections := byRole(answers, suites.ReadCollection)
 	missing := 0
 	for _, a := range collections {
@@ -399,7 +360,7 @@ func servedBy(answers []*preflightAnswer, anonymous *preflightAnswer, route rout
 	if len(collections) > 0 && missing == len(collections) {
 		return nil
 	}
-	if len(collections) == 0 && !idsShowTheAPI(answers, anonymous, route) {
+	if len(collections) == 0 && !slices.ContainsFunc(answers, func(a *preflightAnswer) bool { return a.ex.Status == http.StatusOK }) {
 		return nil
 	}
 	for _, a := range answers {
@@ -408,16 +369,6 @@ func servedBy(answers []*preflightAnswer, anonymous *preflightAnswer, route rout
 		}
 	}
 	return nil
-}
-
-// idsShowTheAPI reports whether reads of ids tell the API from a wrong path: an unknown id and a
-// missing path are both answered 404, so it takes a record answered 200, or credentials asked for
-// (401) before anything was looked up, on the route's path only.
-func idsShowTheAPI(answers []*preflightAnswer, anonymous *preflightAnswer, route routeEvidence) bool {
-	if anonymous != nil && anonymous.ex != nil && anonymous.ex.Status == http.StatusUnauthorized && !route.anyPath {
-		return true
-	}
-	return slices.ContainsFunc(answers, func(a *preflightAnswer) bool { return a.ex.Status == http.StatusOK })
 }
 
 func (e *Engine) likelyCause(answers []*preflightAnswer) string {
@@ -433,20 +384,14 @@ func (e *Engine) likelyCause(answers []*preflightAnswer) string {
 		}
 	}
 	if slices.ContainsFunc(answers, func(a *preflightAnswer) bool { return suites.IsEnvelope(a.body) }) {
-		cause := "an unknown id and a path that is not there are both answered 404, and no read shows the API is there (a contact answered 200, or a 401 without credentials): " +
-			"the base URL's path prefix is probably missing, extra or doubled"
+		cause := "with no collection claimed, only a contact answered 200 shows the API is there (an unknown id and a path that is not there are both answered 404, and a gateway may ask for credentials on every path): "
 		if contact := byRole(answers, suites.ReadContact); len(contact) > 0 {
-			return cause + ", or " + contact[0].read.Input + " is no contact the token can read"
+			return cause + contact[0].read.Input + " is no contact the token can read, or the base URL's path prefix is missing, extra or doubled"
 		}
 		if unknown := byRole(answers, suites.ReadUnknown); len(unknown) > 0 {
-			return cause + "; " + unknown[0].read.Input + " gives the preflight a contact to read"
+			return cause + "give " + unknown[0].read.Input + " (a contact the token can read), or check the base URL's path prefix"
 		}
-		return cause
-	}
-	for _, a := range answers {
-		if _, err := a.ex.JSON(); err != nil && a.body == nil && len(a.ex.Body) > 0 {
-			return fmt.Sprintf("that is not the contract's JSON envelope (%s); check that the base URL points at the Contacts API", e.redactor.String(err.Error()))
-		}
+		return cause + "check the base URL's path prefix"
 	}
 	return "that is not the contract's JSON envelope; check that the base URL points at the Contacts API"
 }

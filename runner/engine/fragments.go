@@ -8,17 +8,17 @@ import (
 	"github.com/contacts-conformance/suite/suites"
 )
 
-// The length a fragment must have, counted without the punctuation around it but for beside a
-// mask. From
+// The length a fragment must have, counted without the punctuation around it: from
 // minAloneFragment bytes on, a fragment holding a digit or punctuation is redacted wherever it
-// stands alone; one of letters alone only from minLettersFragment (a token's first word, such as
-// "contact" or "https", is ordinary text in every report). A shorter fragment, down to
+// stands alone, and so is one of letters whose case changes inside it (QwErTyZ); one of letters
+// in one case only from minLettersFragment, since a secret's first word ("contact", "https",
+// "conformance", "Authorization") is ordinary text in every report. A shorter fragment, down to
 // minWordFragment, goes only beside a mask (sk_test_****1234, ••••7319, XXXX7319, tok-SE...):
 // elsewhere it is as likely an id's group or a year of the reports' own text.
 const (
 	minWordFragment    = 4
 	minAloneFragment   = 5
-	minLettersFragment = 10
+	minLettersFragment = 16
 )
 
 // authSchemes are the authorization schemes the suite sends; a scheme standing alone glued to a
@@ -332,12 +332,23 @@ func (f *fragmentScan) isFragment(i, j int) bool {
 	if word == "" || slices.ContainsFunc(ownWords, func(own string) bool { return strings.EqualFold(word, own) }) || f.r.isPublic(word) {
 		return false
 	}
+	if strings.ContainsAny(word, " \t\r\n") {
+		return false // a token holds no white space; a --redact value's words are the text's too
+	}
 	letters := strings.IndexFunc(word, func(c rune) bool { return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') }) < 0
 	switch {
-	case len(word) >= minLettersFragment, len(word) >= minAloneFragment && !letters:
+	case !letters && len(word) >= minAloneFragment, letters && len(word) >= minLettersFragment, letters && len(word) >= minAloneFragment && mixedCase(word):
 		return true
 	}
 	return j-i >= minWordFragment && (f.maskedBefore(i) || f.maskedAfter(j))
+}
+
+// mixedCase reports a word whose case changes inside it (QwErTyZ, tKqWz), as random letters do and
+// the words of a text (contact, Reference, HTTPS) do not.
+func mixedCase(word string) bool {
+	upperInside := strings.IndexFunc(word[1:], func(c rune) bool { return 'A' <= c && c <= 'Z' }) >= 0
+	lower := strings.IndexFunc(word, func(c rune) bool { return 'a' <= c && c <= 'z' }) >= 0
+	return upperInside && lower
 }
 
 func isWordByte(c byte) bool {

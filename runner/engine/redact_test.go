@@ -284,6 +284,17 @@ func TestRedactorFragmentsBesideAnyMask(t *testing.T) {
 	}
 }
 
+// A tail of letters whose case changes, and a prefix spelled with escaped solidi, go too.
+func TestRedactorFragmentsOfLettersAndEscapedSpellings(t *testing.T) {
+	r := NewRedactor("sk_live_51HqLyjWDarjtT1zdp7dc4CkQwErTyZ", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	for _, echo := range []string{"sk_live_**QwErTyZ", "<hidden>QwErTyZ", "key ending in QwErTyZ", "**ErTyZ", `wJalrXUtnFEMI\/K7MDENG\/bP****`, "wJalrXUtnFEMI%2FK7MDENG%2FbP****"} {
+		got := r.String(`{"message":"` + echo + `"}`)
+		for _, shown := range []string{"ErTyZ", "K7MDENG", "bP*"} {
+			assert.NotContains(t, got, shown, echo)
+		}
+	}
+}
+
 // Fragments of a secret found in the base URL are the suite's own text: a secret webhook URL on
 // the API's host leaves the target and every curl line whole.
 func TestRedactorLeavesTheBaseURLWhole(t *testing.T) {
@@ -292,7 +303,7 @@ func TestRedactorLeavesTheBaseURLWhole(t *testing.T) {
 	for _, text := range []string{"target http://127.0.0.1:23977/v1, seed 42", `curl -sS -i 'http://127.0.0.1:23977/v1/contact/6f1c2a4e-8b3d-4c55-9e0a-2f7d9b1c3e40'`} {
 		assert.Equal(t, text, r.String(text))
 	}
-	assert.Equal(t, "hook [REDACTED]", r.String("hook http://127.0.0.1:23977/hooks/inbound?sig=9f8e7d6c5b4a3210"), "the secret itself still goes")
+	assert.Equal(t, "sent to [REDACTED]", r.String("sent to http://127.0.0.1:23977/hooks/inbound?sig=9f8e7d6c5b4a3210"), "the secret itself still goes")
 }
 
 // Fragments that are ordinary words and numbers of the reports are left alone: a secret URL's
@@ -305,6 +316,9 @@ func TestRedactorFragmentsLeaveOrdinaryTextAlone(t *testing.T) {
 		{"ci-token-2025", `"created_at": "2025-03-14T09:26:53Z"`},
 		{"8d2e9a7f1b3c4c55", "6f1c2a4e-8b3d-4c55-9e0a-2f7d9b1c3e40"},
 		{"4403e1a7b9c2d8f0a6b5", `"list_id": 4403, "name": "Spring"`},
+		{"conformance-ci-9f8e7d6c5b4a", `User-Agent: contacts-conformance/0.2.0, classname="conformance.auth", --data-raw '{"conformance-suite": "not json'`},
+		{"Authorization: Bearer s3cr3t-abcdef", `curl -H 'Authorization: Bearer '"${CONFORMANCE_TOKEN}"`},
+		{"https://hooks.slack.com/services/T0001/B0001/XXXXXXXXXXXX", `"webhook_url": "https://hooks.example.com/flows/inbound/7"`},
 	} {
 		r := NewRedactor(tt.secret)
 		assert.Equal(t, tt.text, r.String(tt.text), tt.secret)

@@ -239,11 +239,15 @@ func (r *Redactor) add(asGiven, variants []string) {
 			r.secrets = append(r.secrets, s)
 		}
 	}
-	for _, s := range asGiven {
-		if len(s) >= minWordFragment && !slices.Contains(r.fragmentStarts[s[0]], s) {
-			r.fragmentStarts[s[0]] = append(r.fragmentStarts[s[0]], s)
-			r.fragmentEnds[s[len(s)-1]] = append(r.fragmentEnds[s[len(s)-1]], s)
-			r.longestSecret = max(r.longestSecret, len(s))
+	for _, secret := range asGiven {
+		for _, spelled := range fragmentSpellings(secret) {
+			if start := afterHost(spelled); len(start) >= minWordFragment && !slices.Contains(r.fragmentStarts[start[0]], start) {
+				r.fragmentStarts[start[0]] = append(r.fragmentStarts[start[0]], start)
+			}
+			if len(spelled) >= minWordFragment && !slices.Contains(r.fragmentEnds[spelled[len(spelled)-1]], spelled) {
+				r.fragmentEnds[spelled[len(spelled)-1]] = append(r.fragmentEnds[spelled[len(spelled)-1]], spelled)
+				r.longestSecret = max(r.longestSecret, len(spelled))
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -276,6 +280,31 @@ func (r *Redactor) add(asGiven, variants []string) {
 		r.starts[word[0]] = append(r.starts[word[0]], word)
 		r.longestStart = max(r.longestStart, len(word)-1)
 	}
+}
+
+// fragmentSpellings are the spellings of a secret whose fragments are looked for: as is, and with
+// its solidus and other reserved characters escaped as JSON encoders (PHP's \/) and URLs write them.
+func fragmentSpellings(secret string) []string {
+	out := []string{secret}
+	for _, v := range []string{strings.ReplaceAll(secret, "/", `\/`), url.PathEscape(secret), url.QueryEscape(secret)} {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// afterHost is what of a secret URL (a webhook's) may start a fragment: its path and query, not
+// its scheme and host, which it shares with every other URL of that host and are no secret. Any
+// other secret is returned whole.
+func afterHost(secret string) string {
+	u, err := url.Parse(secret)
+	if err != nil || u.Scheme == "" || u.Host == "" || !strings.HasPrefix(secret, u.Scheme+"://") {
+		return secret
+	}
+	rest := strings.TrimPrefix(secret, u.Scheme+"://")
+	_, after, _ := strings.Cut(rest, "/")
+	return after
 }
 
 // minFragment is the shortest base64 fragment redacted: shorter ones would garble ordinary text.

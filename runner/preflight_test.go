@@ -191,36 +191,16 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 			}, sent: 1},
 		{name: "base URL without its path prefix, behind a gateway asking for credentials on any path, a claim without collections",
 			opts: refserver.Options{Prefix: "/v1"}, front: authFirst,
-			args: func(tg *target) []string {
-				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
-			},
-			want: func(tg *target) string {
-				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
-			}, sent: -1, tokenSent: true},
+			args: contactsWithoutPrefix, want: notServedWithoutPrefix, sent: -1, tokenSent: true},
 		{name: "the same, the messages ending in a request id of their own",
 			opts: refserver.Options{Prefix: "/v1", Quirks: []string{"request-id-in-message"}}, front: authFirst,
-			args: func(tg *target) []string {
-				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
-			},
-			want: func(tg *target) string {
-				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
-			}, sent: -1, tokenSent: true},
+			args: contactsWithoutPrefix, want: notServedWithoutPrefix, sent: -1, tokenSent: true},
 		{name: "the same, every 404 alike",
 			opts: refserver.Options{Prefix: "/v1"}, front: authFirstOneNotFound,
-			args: func(tg *target) []string {
-				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
-			},
-			want: func(tg *target) string {
-				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
-			}, sent: -1, tokenSent: true},
+			args: contactsWithoutPrefix, want: notServedWithoutPrefix, sent: -1, tokenSent: true},
 		{name: "the same, behind a gateway that knows the API's paths without the prefix too",
 			opts: refserver.Options{Prefix: "/v1"}, front: routingGateway,
-			args: func(tg *target) []string {
-				return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
-			},
-			want: func(tg *target) string {
-				return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
-			}, sent: -1, tokenSent: true},
+			args: contactsWithoutPrefix, want: notServedWithoutPrefix, sent: -1, tokenSent: true},
 		{name: "the same, with a contact id",
 			opts: refserver.Options{Prefix: "/v1"}, front: authFirst,
 			args: func(tg *target) []string {
@@ -358,6 +338,16 @@ func TestMisconfigurationIsNeverTheServersFault(t *testing.T) {
 			assert.Contains(t, string(summary), "incomplete")
 		})
 	}
+}
+
+// contactsWithoutPrefix claims the contacts profile alone, with no ids, at the base URL without
+// its /v1; notServedWithoutPrefix is how the preflight's line for it starts.
+func contactsWithoutPrefix(tg *target) []string {
+	return append(flags(tg, "--base-url", strings.TrimSuffix(tg.url, "/v1"), "--contact-id", "", "--foreign-contact-id", ""), "--profile", "contacts")
+}
+
+func notServedWithoutPrefix(tg *target) string {
+	return "runner: preflight: " + strings.TrimSuffix(tg.url, "/v1") + " does not serve this API: GET /contact/"
 }
 
 // flags are the right flags for the target, with some replaced.

@@ -120,11 +120,15 @@ func repeatedIn(dec *json.Decoder, path []string) (*RepeatedName, error) {
 	return nil, err
 }
 
+// ByteOrderMark is U+FEFF in UTF-8, which JSON text sent over a network must not start with
+// (RFC 8259 section 8.1), and which some servers put before it all the same.
+var ByteOrderMark = []byte("\xef\xbb\xbf")
+
 func decodeStandard(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var value any
 	if err := dec.Decode(&value); err != nil {
-		if bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
+		if bytes.HasPrefix(body, ByteOrderMark) {
 			return nil, fmt.Errorf("the body is not JSON: it starts with a byte-order mark (U+FEFF), which JSON text must not (RFC 8259 section 8.1) (starts with %q)", preview(body))
 		}
 		return nil, fmt.Errorf("the body is not JSON: %v (starts with %q)", err, preview(body))

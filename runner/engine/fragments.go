@@ -32,29 +32,24 @@ var ownWords = append([]string{"token"}, authSchemes...)
 
 // fragments redacts what a server may show of a secret without showing it whole: a masked prefix
 // ("tok-SE...", "sk_test_****1234", which also shows the last four), or the secret split into two
-// strings. A fragment is a prefix or a suffix of a secret as given (not of its case variants), of
-// minWordFragment bytes or more, holding at least one ASCII letter or digit and not one of the
-// suite's own words (see isFragment), that stands alone: neither byte next to it is an ASCII
-// letter or digit. Inside a longer word it is left alone, so
-// that ordinary text is not garbled. Where fragments overlap the longest is redacted; a fragment
-// next to a redacted one stands alone too, and goes in turn, until nothing changes, so that a
-// second pass changes nothing. The redaction mark is never part of a fragment. It reports
-// whether it redacted anything.
+// strings. A fragment is a prefix or a suffix of a secret as given (not of its case variants) that
+// stands alone (startsAlone, endsAlone) and is long enough to be no ordinary text (isFragment).
+// Inside a longer word it is left alone, so that ordinary text is not garbled. Where fragments
+// overlap the longest is redacted; a fragment next to a redacted one stands alone too, and goes
+// in turn, until nothing changes, so that a second pass changes nothing. The redaction mark is
+// never part of a fragment. It reports whether it redacted anything.
 func (r *Redactor) fragments(s string) (string, bool) {
 	if r.longestSecret == 0 || len(s) < minWordFragment {
 		return s, false
 	}
 	f := fragmentScan{r: r, s: s}
-	if strings.Contains(s, redactedMark) {
-		f.covered = make([]bool, len(s))
-		for at := 0; ; {
-			k := strings.Index(s[at:], redactedMark)
-			if k < 0 {
-				break
-			}
-			f.cover(at+k, at+k+len(redactedMark))
-			at += k + len(redactedMark)
+	for at := 0; ; {
+		k := strings.Index(s[at:], redactedMark)
+		if k < 0 {
+			break
 		}
+		f.cover(at+k, at+k+len(redactedMark))
+		at += k + len(redactedMark)
 	}
 	redacted := f.take(f.candidates(0, len(s)))
 	// Only near what was just redacted can a fragment have come to stand alone.
@@ -101,11 +96,13 @@ func (f *fragmentScan) cover(from, to int) {
 }
 
 // startsAlone says whether a fragment may start at i: after the text's start, a byte that is not
-// an ASCII letter or digit, a redacted byte, or an authorization scheme standing alone, which
+// an ASCII letter or digit, a redacted byte, an escape, a mask, or an authorization scheme
+// standing alone, which
 // the suite glues to the token itself ("Bearer<token>").
 func (f *fragmentScan) startsAlone(i int) bool {
 	bounded := func(i int) bool {
-		return i == 0 || !isWordByte(f.s[i-1]) || f.isCovered(i-1) || escapeEnds(f.s[:i]) || maskEnds(f.s[:i])
+		_, escaped := escapeBefore(f.s[:i])
+		return i == 0 || !isWordByte(f.s[i-1]) || f.isCovered(i-1) || escaped || maskEnds(f.s[:i])
 	}
 	if bounded(i) {
 		return true
@@ -118,10 +115,11 @@ func (f *fragmentScan) startsAlone(i int) bool {
 	return false
 }
 
-// endsAlone says whether a fragment may end at j, before the text's end, a byte that is not an
-// ASCII letter or digit, or a redacted byte.
+// endsAlone says whether a fragment may end at j: before the text's end, a byte that is not an
+// ASCII letter or digit, a redacted byte, an escape or a mask.
 func (f *fragmentScan) endsAlone(j int) bool {
-	return j == len(f.s) || !isWordByte(f.s[j]) || f.isCovered(j) || escapeStarts(f.s[j:]) || maskStarts(f.s[j:])
+	_, escaped := escapeAfter(f.s[j:])
+	return j == len(f.s) || !isWordByte(f.s[j]) || f.isCovered(j) || escaped || maskStarts(f.s[j:])
 }
 
 // maskedBefore and maskedAfter report a mask right next to a fragment, or a part already redacted
@@ -163,25 +161,17 @@ func (f *fragmentScan) maskedAfter(j int) bool {
 // %E2%80%A2, %2A, &#x2022;, &bull;).
 func maskEnds(s string) bool {
 	n := len(s)
-	switch {
-	case n == 0:
-		return false
-	case s[n-1] >= 0x80, maskEscapeEnds(s):
-		return true
-	}
-	c := s[n-1]
-	return n >= 3 && (c == 'x' || c == 'X' || isMaskPunct(c)) && s[n-2] == c && s[n-3] == c
+	return n > 0 && (s[n-1] >= 0x80 || maskEscapeEnds(s) || n >= 3 && maskRun(s[n-3:]))
 }
 
 func maskStarts(s string) bool {
-	switch {
-	case len(s) == 0:
-		return false
-	case s[0] >= 0x80, maskEscapeStarts(s):
-		return true
-	}
-	c := s[0]
-	return len(s) >= 3 && (c == 'x' || c == 'X' || isMaskPunct(c)) && s[1] == c && s[2] == c
+	return len(s) > 0 && (s[0] >= 0x80 || maskEscapeStarts(s) || len(s) >= 3 && maskRun(s[:3]))
+}
+
+// maskRun reports three bytes that are one mask byte thrice: x, X or punctuation.
+func maskRun(three string) bool {
+	c := three[0]
+	return (c == 'x' || c == 'X' || isMaskPunct(c)) && three[1] == c && three[2] == c
 }
 
 // isMaskPunct is ASCII punctuation, white space aside (indentation is no mask).
@@ -193,30 +183,27 @@ func isMaskPunct(c byte) bool {
 // next to a fragment: JSON's \uXXXX, a percent escape (of one byte of its UTF-8), an HTML
 // character reference, numeric or one of the named bullets and ellipses.
 func maskEscapeEnds(s string) bool {
-	n := len(s)
-	switch {
-	case n >= 6 && s[n-6] == '\\' && s[n-5] == 'u' && allHex(s[n-4:]):
-		return masksAs(s[n-4:])
-	case n >= 3 && s[n-3] == '%' && allHex(s[n-2:]):
-		return masksAs(s[n-2:])
-	case strings.HasSuffix(s, ";"):
-		if amp := strings.LastIndexByte(s, '&'); amp >= 0 && n-amp <= 10 {
-			return entityMasks(s[amp+1 : n-1])
-		}
+	if code, ok := escapeBefore(s); ok {
+		return masksAs(code)
+	}
+	// Only the last few bytes are looked at: this runs at every place a fragment may start.
+	tail := s[max(0, len(s)-maxEntity):]
+	if amp := strings.LastIndexByte(tail, '&'); strings.HasSuffix(tail, ";") && amp >= 0 {
+		return entityMasks(tail[amp+1 : len(tail)-1])
 	}
 	return false
 }
 
+// maxEntity is the longest character reference a mask is written with (&#x2022; &hellip;).
+const maxEntity = 10
+
 func maskEscapeStarts(s string) bool {
-	switch {
-	case len(s) >= 6 && s[0] == '\\' && s[1] == 'u' && allHex(s[2:6]):
-		return masksAs(s[2:6])
-	case len(s) >= 3 && s[0] == '%' && allHex(s[1:3]):
-		return masksAs(s[1:3])
-	case strings.HasPrefix(s, "&"):
-		if end := strings.IndexByte(s, ';'); end > 1 && end <= 10 {
-			return entityMasks(s[1:end])
-		}
+	if code, ok := escapeAfter(s); ok {
+		return masksAs(code)
+	}
+	head := s[:min(len(s), maxEntity)]
+	if end := strings.IndexByte(head, ';'); strings.HasPrefix(head, "&") && end > 1 {
+		return entityMasks(head[1:end])
 	}
 	return false
 }
@@ -238,15 +225,28 @@ func entityMasks(name string) bool {
 	return slices.Contains([]string{"bull", "bullet", "hellip", "middot", "lowast", "ast", "sdot"}, name)
 }
 
-// escapeEnds and escapeStarts report a JSON \uXXXX or a percent escape next to a fragment: the
-// escape's last hex digit is no letter of the text (\u2022 before a token's last four).
-func escapeEnds(s string) bool {
+// escapeBefore and escapeAfter find a JSON \uXXXX or a percent escape ending s, or starting it,
+// and give its hex code. Next to a fragment, an escape is its edge: the escape's last hex digit
+// is no letter of the text (\u2022 before a token's last four).
+func escapeBefore(s string) (code string, ok bool) {
 	n := len(s)
-	return n >= 6 && s[n-6] == '\\' && s[n-5] == 'u' && allHex(s[n-4:]) || n >= 3 && s[n-3] == '%' && allHex(s[n-2:])
+	switch {
+	case n >= 6 && s[n-6] == '\\' && s[n-5] == 'u' && allHex(s[n-4:]):
+		return s[n-4:], true
+	case n >= 3 && s[n-3] == '%' && allHex(s[n-2:]):
+		return s[n-2:], true
+	}
+	return "", false
 }
 
-func escapeStarts(s string) bool {
-	return len(s) >= 6 && s[0] == '\\' && s[1] == 'u' && allHex(s[2:6]) || len(s) >= 3 && s[0] == '%' && allHex(s[1:3])
+func escapeAfter(s string) (code string, ok bool) {
+	switch {
+	case len(s) >= 6 && s[0] == '\\' && s[1] == 'u' && allHex(s[2:6]):
+		return s[2:6], true
+	case len(s) >= 3 && s[0] == '%' && allHex(s[1:3]):
+		return s[1:3], true
+	}
+	return "", false
 }
 
 func allHex(s string) bool {

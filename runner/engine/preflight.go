@@ -171,7 +171,7 @@ func (e *Engine) preflightRead(ctx context.Context, read suites.Read) *preflight
 // byte-order mark if one starts it: a server whose every answer is an envelope followed by stray
 // bytes serves this API badly, which the cases report, rather than not at all.
 func leadingJSON(body []byte) (any, bool) {
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, spec.ByteOrderMark)))
 	dec.UseNumber()
 	var v any
 	return v, dec.Decode(&v) == nil
@@ -283,8 +283,7 @@ func (e *Engine) transportError(a *preflightAnswer) string {
 }
 
 // judgeServed fails the preflight when a credentialed read got no answer, or when the answers show
-// that the base URL does not serve this API; it reports whether it failed. anonymous is the answer
-// to the read without credentials, nil when there was none.
+// that the base URL does not serve this API; it reports whether it failed.
 func (e *Engine) judgeServed(p *Preflight, answers []*preflightAnswer) bool {
 	var failed []*preflightAnswer
 	for _, a := range answers {
